@@ -1,0 +1,34 @@
+/* json-c helpers: bounded parsing of untrusted text and typed field access. */
+#ifndef TF_JSONX_H
+#define TF_JSONX_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* Parses any JSON value; NULL with a reason in why on failure. */
+json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz);
+/* Parses a request body that must be a JSON object (an empty body is {}). */
+int json_parse_body(const char *text, size_t len, json_object **out, struct tf_error *err);
+/* Compact text of o, owned by o. */
+const char *json_text(json_object *o);
+
+/* The field as a string, or NULL when absent or of another type. */
+const char *jstr(json_object *o, const char *key);
+/* The field if present and not JSON null. */
+json_object *jget(json_object *o, const char *key);
+long long jint(json_object *o, const char *key, long long def);
+bool jbool(json_object *o, const char *key, bool def);
+
+/* Adds key: string, or JSON null when s is NULL. */
+void jadd_str(json_object *o, const char *key, const char *s);
+void jadd_int(json_object *o, const char *key, long long v);
+void jadd_bool(json_object *o, const char *key, bool v);
+/* Adds key: the JSON parsed from text, or null if text is NULL or unparsable. */
+void jadd_raw(json_object *o, const char *key, const char *text);
+
+bool utf8_valid(const char *s, size_t n);
+
+#endif

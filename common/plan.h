@@ -1,0 +1,19 @@
+/* What each plan allows. The operator tenant is bound by none of it. */
+#ifndef TF_PLAN_H
+#define TF_PLAN_H
+
+#include <json-c/json.h>
+
+struct plan_limits {
+	const char *name;
+	long long functions;
+	long long invocations_per_day;
+	long long api_keys;
+};
+
+/* "free" or "pro"; NULL for anything else. */
+const struct plan_limits *plan_find(const char *name);
+/* {"functions":10,"invocationsPerDay":100,"apiKeys":1} */
+json_object *plan_limits_json(const struct plan_limits *p);
+
+#endif

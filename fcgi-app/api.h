@@ -1,0 +1,134 @@
+/* tf-api: the request, the identity behind it, and what every handler shares. */
+#ifndef TF_API_H
+#define TF_API_H
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "error.h"
+#include "rds.h"
+#include "tf.h"
+
+#define TF_MAX_ROUTE_PARAMS 4
+#define TF_MAX_PARAM 256
+#define TF_TRACE_ID_LEN 40
+
+enum role {
+	ROLE_ADMIN = 1 << 0,
+	ROLE_DEVELOPER = 1 << 1,
+	ROLE_OPERATOR = 1 << 2,
+	ROLE_VIEWER = 1 << 3,
+};
+#define ROLE_ALL (ROLE_ADMIN | ROLE_DEVELOPER | ROLE_OPERATOR | ROLE_VIEWER)
+
+enum auth_mode {
+	AUTH_NONE,   /* public */
+	AUTH_KEY,    /* a TauFunctions API key */
+	AUTH_ANY,    /* an API key or a platform JWT */
+};
+
+struct identity {
+	bool authenticated;
+	char tenant[65];
+	char plan[16];
+	bool is_operator;       /* the operator tenant: no plan limits */
+	char key_id[21];        /* set when an API key was used */
+	char principal[80];     /* who acted: "key_…" or a user id (ownerId, createdBy) */
+	unsigned roles;
+};
+
+struct req;
+typedef int (*handler_fn)(struct req *r);
+
+struct route {
+	const char *method;
+	const char *pattern;     /* "/saas/api/v1/sdk/tau/functions/{id}" */
+	handler_fn fn;
+	enum tf_surface surface;
+	enum auth_mode auth;
+	unsigned roles;          /* roles allowed (API keys act as Admin + Developer) */
+	const char *rate_class;  /* per-identity limit class, NULL for none */
+	size_t max_body;         /* 0 for TF_MAX_BODY */
+};
+
+/* Settings every thread reads, fixed after start-up. */
+struct app {
+	const struct config *cfg;
+	bool self_service_upgrade;
+	const char *public_url;
+	int sync_margin_s;
+};
+
+/* What one request thread owns. */
+struct conn {
+	struct db *db;
+	struct rds *rds;
+};
+
+struct req {
+	const struct app *app;
+	struct conn *conn;
+	FCGX_Request *fcgx;
+	const struct route *route;
+	enum tf_surface surface;
+	const char *method;
+	char path[1024];
+	const char *query;
+	char *body;
+	size_t body_len;
+	char params[TF_MAX_ROUTE_PARAMS][TF_MAX_PARAM];
+	size_t nparams;
+	struct identity who;
+	char trace_id[TF_TRACE_ID_LEN];
+	double started_mono;    /* mono_ms_f() at arrival */
+	struct tf_error err;
+	/* The response. */
+	int status;
+	json_object *out;        /* body, owned; NULL for none */
+	struct buf headers;      /* extra "Name: value\r\n" lines */
+};
+
+/* router.c */
+const struct route *route_match(const char *method, const char *path, struct req *r,
+                                bool *path_known);
+enum tf_surface surface_of_path(const char *path);
+
+/* request.c */
+const char *req_header(struct req *r, const char *fcgi_name);
+/* The decoded value of a query parameter, into out; NULL when absent. */
+const char *req_query(struct req *r, const char *name, char *out, size_t outsz);
+void req_add_header(struct req *r, const char *name, const char *fmt, ...) TF_PRINTF(3, 4);
+/* Sets a JSON response; takes ownership of body. Returns 0. */
+int req_reply(struct req *r, int status, json_object *body);
+/* The base URL clients reach this platform at, without a trailing slash. */
+void req_base_url(struct req *r, char *out, size_t n);
+/* Parses the body as a JSON object; -1 with r->err set. */
+int req_json(struct req *r, json_object **out);
+/* Maps a database failure to 503 (connection) or 500, logging it. Returns -1. */
+int req_db_fail(struct req *r, const char *what);
+int req_redis_fail(struct req *r, const char *what);
+
+/* auth.c */
+int auth_request(struct req *r);
+/* Hash of an API key as stored. */
+void api_key_hash(const char *key, char out[65]);
+/* Creates a key for tenant; the full key goes to key_out. Inside the caller's transaction. */
+int api_key_create(struct req *r, const char *tenant, const char *plan, char *key_out,
+                   size_t keysz, char id_out[21]);
+
+/* ratelimit.c */
+int ratelimit_check(struct req *r);
+
+/* migrate.c */
+int migrate_run(const struct config *cfg);
+
+/* db connection settings from the config */
+void db_config_from(const struct config *cfg, struct db_config *dc, bool with_database);
+void rds_config_from(const struct config *cfg, struct rds_config *rc);
+
+#endif

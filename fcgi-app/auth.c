@@ -1,0 +1,99 @@
+/*
+ * Who is calling. TauFunctions API keys ("tf_free_…", "tf_pro_…") are looked
+ * up by their SHA-256, the only form in which they are stored. A key acts for
+ * its tenant with Admin and Developer rights.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "ids.h"
+#include "log.h"
+#include "sha256.h"
+
+#define TF_MAX_TOKEN 4096
+#define KEY_PREFIX_SHOWN 12  /* characters of a key shown back to its owner */
+
+void api_key_hash(const char *key, char out[65])
+{
+	sha256_hex(key, strlen(key), out);
+}
+
+static bool is_api_key(const char *t)
+{
+	return strncmp(t, "tf_free_", 8) == 0 || strncmp(t, "tf_pro_", 7) == 0;
+}
+
+static int auth_api_key(struct req *r, const char *key)
+{
+	char hash[65];
+	struct db_rows *rows = NULL;
+
+	if (strlen(key) > 128)
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid API key");
+	api_key_hash(key, hash);
+	if (db_query(r->conn->db,
+	             "SELECT k.id, k.tenant_id, t.plan, t.is_operator,"
+	             " k.last_used_at IS NULL OR k.last_used_at < NOW(3) - INTERVAL 60 SECOND"
+	             " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+	             " WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+	             DB_ARGS(DB_STR(hash)), &rows) != 0)
+		return req_db_fail(r, "api key lookup");
+	if (rows->nrows == 0) {
+		db_rows_free(rows);
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid API key");
+	}
+	struct identity *w = &r->who;
+	w->authenticated = true;
+	snprintf(w->key_id, sizeof(w->key_id), "%s", db_val(rows, 0, 0));
+	snprintf(w->tenant, sizeof(w->tenant), "%s", db_val(rows, 0, 1));
+	snprintf(w->plan, sizeof(w->plan), "%s", db_val(rows, 0, 2));
+	w->is_operator = db_ll(rows, 0, 3, 0) == 1;
+	snprintf(w->principal, sizeof(w->principal), "%s", w->key_id);
+	w->roles = ROLE_ADMIN | ROLE_DEVELOPER;
+	bool stale = db_ll(rows, 0, 4, 0) == 1;
+	db_rows_free(rows);
+	/* last_used_at is a hint for people, so it is written at most once a minute. */
+	if (stale)
+		db_exec(r->conn->db, "UPDATE api_keys SET last_used_at = NOW(3) WHERE id = ?",
+		        DB_ARGS(DB_STR(w->key_id)), NULL);
+	return 0;
+}
+
+int auth_request(struct req *r)
+{
+	const char *h = req_header(r, "HTTP_AUTHORIZATION");
+
+	if (h == NULL || *h == '\0')
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED,
+		               "Missing credentials: send Authorization: Bearer <API key>");
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Authorization must be a Bearer token");
+	const char *token = h + 7;
+	while (*token == ' ')
+		token++;
+	if (strlen(token) > TF_MAX_TOKEN)
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid credentials");
+	if (is_api_key(token))
+		return auth_api_key(r, token);
+	return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid API key or token");
+}
+
+int api_key_create(struct req *r, const char *tenant, const char *plan, char *key_out,
+                   size_t keysz, char id_out[21])
+{
+	char hash[65], prefix[KEY_PREFIX_SHOWN + 1];
+
+	random_token(key_out, keysz, strcmp(plan, "pro") == 0 ? "tf_pro_" : "tf_free_",
+	             TF_API_KEY_RANDOM);
+	random_id(id_out, 21, "key_", 16);
+	api_key_hash(key_out, hash);
+	snprintf(prefix, sizeof(prefix), "%s", key_out);
+	if (db_exec(r->conn->db,
+	            "INSERT INTO api_keys (id, tenant_id, prefix, key_hash, created_at)"
+	            " VALUES (?, ?, ?, ?, NOW(3))",
+	            DB_ARGS(DB_STR(id_out), DB_STR(tenant), DB_STR(prefix), DB_STR(hash)), NULL) != 0)
+		return req_db_fail(r, "api key insert");
+	return 0;
+}

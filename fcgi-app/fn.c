@@ -1,0 +1,131 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fn.h"
+#include "jsonx.h"
+#include "xalloc.h"
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+/* One column list for every read of a function; CODE is the only column that varies. */
+#define FN_COLUMNS(CODE)                                                                        \
+	"SELECT id, tenant_id, name, description, runtime, handler, memory_mb, timeout_s, env,"   \
+	" tags, trigger_type, " CODE ", code_sha256, published_version, draft_changed, "           \
+	TS("deployed_at") ", owner_id, " TS("created_at") ", " TS("updated_at") " FROM functions"
+
+static const char SQL_BY_ID[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL";
+static const char SQL_BY_ID_LOCK[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
+static const char SQL_BY_NAME[] = FN_COLUMNS("code") " WHERE name = ? AND tenant_id = ? AND deleted_at IS NULL";
+static const char SQL_BY_NAME_LOCK[] = FN_COLUMNS("code") " WHERE name = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
+static const char SQL_LIST[] = FN_COLUMNS("NULL") " WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id";
+
+static void copy(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+static char *dup_or(const char *s, const char *def)
+{
+	return s ? xstrdup(s) : def ? xstrdup(def) : NULL;
+}
+
+static void fn_from_row(const struct db_rows *rows, size_t i, struct fn *f)
+{
+	memset(f, 0, sizeof(*f));
+	copy(f->id, sizeof(f->id), db_val(rows, i, 0));
+	copy(f->tenant, sizeof(f->tenant), db_val(rows, i, 1));
+	copy(f->name, sizeof(f->name), db_val(rows, i, 2));
+	f->description = dup_or(db_val(rows, i, 3), "");
+	copy(f->runtime, sizeof(f->runtime), db_val(rows, i, 4));
+	copy(f->handler, sizeof(f->handler), db_val(rows, i, 5));
+	f->memory_mb = (int)db_ll(rows, i, 6, 128);
+	f->timeout_s = (int)db_ll(rows, i, 7, 3);
+	f->env = dup_or(db_val(rows, i, 8), "{}");
+	f->tags = dup_or(db_val(rows, i, 9), "{}");
+	copy(f->trigger, sizeof(f->trigger), db_val(rows, i, 10));
+	f->code = dup_or(db_val(rows, i, 11), NULL);
+	copy(f->code_sha256, sizeof(f->code_sha256), db_val(rows, i, 12));
+	f->published_version = db_ll(rows, i, 13, 0);
+	f->draft_changed = db_ll(rows, i, 14, 0) == 1;
+	copy(f->deployed_at, sizeof(f->deployed_at), db_val(rows, i, 15));
+	copy(f->owner, sizeof(f->owner), db_val(rows, i, 16));
+	copy(f->created_at, sizeof(f->created_at), db_val(rows, i, 17));
+	copy(f->updated_at, sizeof(f->updated_at), db_val(rows, i, 18));
+}
+
+int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, struct fn *f)
+{
+	struct db_rows *rows = NULL;
+	const char *sql = by == FN_BY_ID ? (for_update ? SQL_BY_ID_LOCK : SQL_BY_ID)
+	                                 : (for_update ? SQL_BY_NAME_LOCK : SQL_BY_NAME);
+
+	memset(f, 0, sizeof(*f));
+	if (db_query(r->conn->db, sql, DB_ARGS(DB_STR(key), DB_STR(r->who.tenant)), &rows) != 0)
+		return req_db_fail(r, "function lookup");
+	if (rows->nrows == 0) {
+		db_rows_free(rows);
+		return tf_fail(&r->err, TF_E_NOT_FOUND, "Function %s not found", key);
+	}
+	fn_from_row(rows, 0, f);
+	db_rows_free(rows);
+	return 0;
+}
+
+void fn_free(struct fn *f)
+{
+	free(f->description);
+	free(f->env);
+	free(f->tags);
+	free(f->code);
+	memset(f, 0, sizeof(*f));
+}
+
+const char *fn_tau_status(const struct fn *f)
+{
+	if (f->published_version == 0)
+		return "created";
+	return f->draft_changed ? "pending_deploy" : "deployed";
+}
+
+json_object *fn_tau_json(const struct fn *f, bool with_code)
+{
+	json_object *o = json_object_new_object();
+
+	jadd_str(o, "id", f->id);
+	jadd_str(o, "name", f->name);
+	jadd_str(o, "runtime", f->runtime);
+	jadd_str(o, "handler", f->handler);
+	jadd_str(o, "description", f->description);
+	jadd_str(o, "trigger", f->trigger);
+	jadd_raw(o, "envVars", f->env);
+	jadd_int(o, "timeout", f->timeout_s);
+	jadd_int(o, "memoryMB", f->memory_mb);
+	jadd_str(o, "status", fn_tau_status(f));
+	if (f->published_version)
+		jadd_int(o, "deployedVersion", f->published_version);
+	else
+		json_object_object_add(o, "deployedVersion", NULL);
+	jadd_str(o, "deployedAt", f->deployed_at[0] ? f->deployed_at : NULL);
+	jadd_str(o, "createdAt", f->created_at);
+	jadd_str(o, "updatedAt", f->updated_at);
+	if (with_code)
+		jadd_str(o, "code", f->code);
+	return o;
+}
+
+int fn_list_tau(struct req *r, json_object **out)
+{
+	struct db_rows *rows = NULL;
+
+	if (db_query(r->conn->db, SQL_LIST, DB_ARGS(DB_STR(r->who.tenant)), &rows) != 0)
+		return req_db_fail(r, "function list");
+	*out = json_object_new_array();
+	for (size_t i = 0; i < rows->nrows; i++) {
+		struct fn f;
+		fn_from_row(rows, i, &f);
+		json_object_array_add(*out, fn_tau_json(&f, false));
+		fn_free(&f);
+	}
+	db_rows_free(rows);
+	return 0;
+}

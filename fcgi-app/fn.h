@@ -1,0 +1,54 @@
+/*
+ * A function as stored: its draft (what the next deploy publishes) and the
+ * version it serves. Both API surfaces load and show functions through here.
+ */
+#ifndef TF_FN_H
+#define TF_FN_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "api.h"
+#include "buf.h"
+#include "runtime.h"
+
+struct fn {
+	char id[32];
+	char tenant[65];
+	char name[65];
+	char runtime[16];
+	char handler[129];
+	char trigger[16];
+	char owner[80];
+	char code_sha256[65];
+	char deployed_at[32];
+	char created_at[32];
+	char updated_at[32];
+	char *description;     /* owned */
+	char *env;             /* JSON object text, owned */
+	char *tags;            /* JSON object text, owned */
+	char *code;            /* inline source or NULL, owned */
+	int memory_mb;
+	int timeout_s;
+	long long published_version;  /* 0 when never deployed */
+	bool draft_changed;
+};
+
+enum fn_lookup { FN_BY_ID, FN_BY_NAME };
+
+/*
+ * Loads a live function of the caller's tenant. Another tenant's function and
+ * a deleted one are both "not found". for_update locks the row (inside a
+ * transaction). Returns -1 with r->err set.
+ */
+int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, struct fn *f);
+void fn_free(struct fn *f);
+
+/* "created", "deployed" or "pending_deploy" (updated since the last deploy). */
+const char *fn_tau_status(const struct fn *f);
+/* The TauFunctions view of a function; with_code adds the inline source. */
+json_object *fn_tau_json(const struct fn *f, bool with_code);
+/* Lists the caller's live functions in TauFunctions form. */
+int fn_list_tau(struct req *r, json_object **out);
+
+#endif

@@ -1,0 +1,33 @@
+/* Every route handler, by resource file. */
+#ifndef TF_HANDLERS_H
+#define TF_HANDLERS_H
+
+struct req;
+
+/* health.c */
+int health_get(struct req *r);
+/* tau.c */
+int tau_signup(struct req *r);
+int tau_signup_limits(struct req *r);
+int tau_billing_upgrade(struct req *r);
+int tau_keys_create(struct req *r);
+int tau_keys_list(struct req *r);
+int tau_keys_delete(struct req *r);
+/* functions.c */
+int tau_functions_create(struct req *r);
+int tau_functions_list(struct req *r);
+int tau_functions_get(struct req *r);
+int tau_functions_update(struct req *r);
+int tau_functions_delete(struct req *r);
+/* versions.c */
+int tau_functions_deploy(struct req *r);
+/* invoke.c */
+int tau_functions_invoke(struct req *r);
+/* metrics.c */
+int tau_functions_stats(struct req *r);
+/* logs.c */
+int tau_functions_logs(struct req *r);
+/* runtimes.c */
+int tau_runtimes_list(struct req *r);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * tf-api: a multi-threaded FastCGI responder behind nginx. Each thread owns one
+ * MariaDB and one Redis connection and serves one request at a time.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "dispatch.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "xalloc.h"
+
+#define TF_API_BACKLOG 1024
+
+struct thread_arg {
+	const struct app *app;
+	int sock;
+};
+
+void db_config_from(const struct config *cfg, struct db_config *dc, bool with_database)
+{
+	static char password[256];
+	const char *pwfile = config_str(cfg, "mariadb", "password_file", NULL);
+
+	memset(dc, 0, sizeof(*dc));
+	dc->socket = config_str(cfg, "mariadb", "socket", "/run/mysqld/mysqld.sock");
+	dc->host = config_str(cfg, "mariadb", "host", "127.0.0.1");
+	dc->port = (unsigned)config_int(cfg, "mariadb", "port", 3306, 1, 65535);
+	dc->user = config_str(cfg, "mariadb", "user", "root");
+	dc->database = with_database ? config_str(cfg, "mariadb", "database", "taufunctions") : NULL;
+	if (pwfile && *pwfile && password[0] == '\0') {
+		FILE *f = fopen(pwfile, "r");
+		if (f == NULL)
+			fatal("cannot read mariadb.password_file %s: %s", pwfile, strerror(errno));
+		if (fgets(password, sizeof(password), f) == NULL)
+			password[0] = '\0';
+		fclose(f);
+		password[strcspn(password, "\r\n")] = '\0';
+	}
+	dc->password = password[0] ? password : NULL;
+}
+
+void rds_config_from(const struct config *cfg, struct rds_config *rc)
+{
+	rc->socket = config_str(cfg, "redis", "socket", "/run/redis/redis.sock");
+	rc->host = config_str(cfg, "redis", "host", "127.0.0.1");
+	rc->port = (int)config_int(cfg, "redis", "port", 6379, 1, 65535);
+}
+
+static void *serve(void *p)
+{
+	struct thread_arg *ta = p;
+	struct db_config dc;
+	struct rds_config rc;
+	FCGX_Request fr;
+
+	db_config_from(ta->app->cfg, &dc, true);
+	rds_config_from(ta->app->cfg, &rc);
+	struct conn conn = { db_open(&dc), rds_open(&rc) };
+	if (FCGX_InitRequest(&fr, ta->sock, 0) != 0)
+		fatal("FCGX_InitRequest failed");
+	while (FCGX_Accept_r(&fr) >= 0) {
+		dispatch(ta->app, &conn, &fr);
+		FCGX_Finish_r(&fr);
+	}
+	log_warn("accept failed; request thread ends");
+	db_close(conn.db);
+	rds_close(conn.rds);
+	return NULL;
+}
+
+static int open_socket(const struct config *cfg)
+{
+	const char *path = config_str(cfg, "api", "socket", "/run/taufunctions/tf-api.sock");
+	const char *group = config_str(cfg, "api", "socket_group", "nogroup");
+
+	unlink(path);
+	/* Created without access for others, then opened to nginx's group only. */
+	mode_t old = umask(0117);
+	int sock = FCGX_OpenSocket(path, TF_API_BACKLOG);
+	umask(old);
+	if (sock < 0)
+		fatal("cannot listen on %s", path);
+	struct group *g = getgrnam(group);
+	if (g == NULL)
+		fatal("api.socket_group %s does not exist", group);
+	if (chown(path, (uid_t)-1, g->gr_gid) != 0 || chmod(path, 0660) != 0)
+		fatal("cannot set owner and mode of %s: %s", path, strerror(errno));
+	return sock;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tf-api [--config FILE] [--migrate-only]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	bool migrate_only = false;
+	char err[512];
+	enum tflog_level level = TFLOG_INFO;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[++i];
+		else if (strcmp(argv[i], "--migrate-only") == 0)
+			migrate_only = true;
+		else
+			usage();
+	}
+	if (config_path == NULL && access(TF_DEFAULT_CONFIG, R_OK) == 0)
+		config_path = TF_DEFAULT_CONFIG;
+	struct config *cfg = config_load(config_path, err, sizeof(err));
+	if (cfg == NULL) {
+		fprintf(stderr, "tf-api: %s\n", err);
+		return 1;
+	}
+	if (log_level_parse(config_str(cfg, "log", "level", "info"), &level) != 0)
+		fatal("log.level must be debug, info, warn or error");
+	log_init("tf-api", level);
+	signal(SIGPIPE, SIG_IGN);
+	db_library_init();
+
+	if (migrate_run(cfg) != 0)
+		fatal("migrations failed");
+	if (migrate_only)
+		return 0;
+
+	struct app app = {
+		.cfg = cfg,
+		.self_service_upgrade = config_bool(cfg, "billing", "self_service_upgrade", true),
+		.public_url = config_str(cfg, "api", "public_url", NULL),
+		.sync_margin_s = (int)config_int(cfg, "api", "sync_margin_seconds", 30, 1, 3600),
+	};
+	ratelimit_init(cfg);
+	int threads = (int)config_int(cfg, "api", "threads", 64, 1, 1024);
+	if (FCGX_Init() != 0)
+		fatal("FCGX_Init failed");
+	struct thread_arg ta = { &app, open_socket(cfg) };
+	/* Blocked before the threads start, so only sigwait below sees them. */
+	sigset_t set;
+	int sig;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	for (int i = 0; i < threads; i++) {
+		pthread_t t;
+		if (pthread_create(&t, &attr, serve, &ta) != 0)
+			fatal("cannot start request thread %d", i);
+		pthread_detach(t);
+	}
+	log_info("listening on %s with %d threads", config_str(cfg, "api", "socket", ""), threads);
+
+	sigwait(&set, &sig);
+	log_info("signal %d: stopping", sig);
+	/* Requests in flight end with the process; nginx answers their clients 502. */
+	return 0;
+}

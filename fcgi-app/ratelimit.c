@@ -1,0 +1,78 @@
+/*
+ * Per-identity request limits in fixed one-minute windows, counted in Redis so
+ * that every tf-api process shares them. The limits follow the platform API's
+ * table; each class can be changed with [ratelimit] <class> = N.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "keys.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "timefmt.h"
+
+#define RATE_WINDOW_S 60
+
+struct rate_class {
+	const char *name;
+	long long limit;   /* requests per window */
+	bool per_function; /* counted per function (invoke), not per caller */
+};
+
+static struct rate_class classes[] = {
+	{ "create", 20, false },
+	{ "read", 60, false },
+	{ "write", 20, false },
+	{ "delete", 10, false },
+	{ "invoke", 10000, true },
+};
+
+void ratelimit_init(const struct config *cfg)
+{
+	for (size_t i = 0; i < TF_ARRAY_LEN(classes); i++)
+		classes[i].limit = config_int(cfg, "ratelimit", classes[i].name, classes[i].limit, 1,
+		                              1000000000);
+}
+
+int ratelimit_check(struct req *r)
+{
+	const struct rate_class *c = NULL;
+	char key[TF_MAX_PARAM + 128];
+
+	for (size_t i = 0; i < TF_ARRAY_LEN(classes) && c == NULL; i++)
+		if (strcmp(classes[i].name, r->route->rate_class) == 0)
+			c = &classes[i];
+	if (c == NULL)
+		return 0;
+	long long now = now_ms() / 1000, window = now - now % RATE_WINDOW_S;
+	const char *ident = c->per_function && r->nparams > 0 ? r->params[0] : r->who.principal;
+	snprintf(key, sizeof(key), TF_KEY_RATE_FMT, c->name, ident, window);
+
+	struct rds *rds = r->conn->rds;
+	if (rds_append(rds, "INCR %s", key) != 0 || rds_append(rds, "EXPIRE %s %d", key, 2 * RATE_WINDOW_S) != 0)
+		goto unavailable;
+	redisReply *count = rds_reply(rds);
+	redisReply *expire = rds_reply(rds);
+	long long n = rds_int(count, -1);
+	freeReplyObject(count);
+	if (expire)
+		freeReplyObject(expire);
+	if (n < 0)
+		goto unavailable;
+
+	long long reset = window + RATE_WINDOW_S;
+	req_add_header(r, "X-RateLimit-Limit", "%lld", c->limit);
+	req_add_header(r, "X-RateLimit-Remaining", "%lld", n >= c->limit ? 0 : c->limit - n);
+	req_add_header(r, "X-RateLimit-Reset", "%lld", reset);
+	if (n > c->limit) {
+		r->err.retry_after = (int)(reset - now > 0 ? reset - now : 1);
+		return tf_fail(&r->err, TF_E_RATE_LIMIT, "Rate limit of %lld requests per minute exceeded",
+		               c->limit);
+	}
+	return 0;
+unavailable:
+	/* Limits protect the platform; an outage of their counter must not stop it. */
+	log_warn("rate limit counter unavailable: %s", rds_error(rds));
+	return 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * The one route table of both API surfaces. Finding an endpoint is one grep of
+ * its path; the table says who may call it, how it is rate-limited and how big
+ * its body may be.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "api.h"
+#include "handlers.h"
+
+#define TAU "/saas/api/v1/sdk/tau"
+#define WRITERS (ROLE_ADMIN | ROLE_DEVELOPER)
+
+static const struct route routes[] = {
+	{ "GET", "/health", health_get, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
+
+	/* TauFunctions: signup, plan, keys */
+	{ "POST", "/api/signup", tau_signup, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
+	{ "GET", "/api/signup/limits", tau_signup_limits, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
+	{ "POST", "/api/billing/upgrade", tau_billing_upgrade, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0 },
+	{ "POST", "/api/keys", tau_keys_create, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0 },
+	{ "GET", "/api/keys", tau_keys_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "read", 0 },
+	{ "DELETE", "/api/keys/{id}", tau_keys_delete, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "delete", 0 },
+
+	/* TauFunctions: functions by fn_ id */
+	{ "POST", TAU "/functions", tau_functions_create, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "create", 0 },
+	{ "GET", TAU "/functions", tau_functions_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "GET", TAU "/functions/{id}", tau_functions_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "PUT", TAU "/functions/{id}", tau_functions_update, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "write", 0 },
+	{ "DELETE", TAU "/functions/{id}", tau_functions_delete, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "delete", 0 },
+	{ "POST", TAU "/functions/{id}/deploy", tau_functions_deploy, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "write", 0 },
+	{ "POST", TAU "/functions/{id}/invoke", tau_functions_invoke, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "invoke", 0 },
+	{ "GET", TAU "/functions/{id}/stats", tau_functions_stats, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "GET", TAU "/functions/{id}/logs", tau_functions_logs, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "GET", TAU "/runtimes", tau_runtimes_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+};
+
+enum tf_surface surface_of_path(const char *path)
+{
+	return strncmp(path, "/api/v1/", 8) == 0 || strcmp(path, "/api/v1") == 0 ? TF_SURFACE_PLATFORM
+	                                                                         : TF_SURFACE_TAU;
+}
+
+static int hexval(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
+}
+
+/* Decodes %XX in one path segment; -1 on a bad escape, a NUL or an oversize segment. */
+static int decode_segment(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%') {
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
+				return -1;
+			int v = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			if (v == 0)
+				return -1;
+			c = (char)v;
+			i += 2;
+		}
+		if (j + 1 >= outsz)
+			return -1;
+		out[j++] = c;
+	}
+	out[j] = '\0';
+	return 0;
+}
+
+/* Matches path against one pattern, capturing {params}. */
+static bool matches(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	size_t np = 0;
+
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return false;
+		p++, s++;
+		const char *pe = strchr(p, '/'), *se = strchr(s, '/');
+		size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+		size_t sl = se ? (size_t)(se - s) : strlen(s);
+		if (pl > 1 && p[0] == '{') {
+			if (sl == 0 || np == TF_MAX_ROUTE_PARAMS ||
+			    decode_segment(s, sl, r->params[np], sizeof(r->params[np])) != 0)
+				return false;
+			np++;
+		} else if (pl != sl || strncmp(p, s, pl) != 0) {
+			return false;
+		}
+		p += pl, s += sl;
+	}
+	if (*p || *s)
+		return false;
+	r->nparams = np;
+	return true;
+}
+
+const struct route *route_match(const char *method, const char *path, struct req *r,
+                                bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < TF_ARRAY_LEN(routes); i++) {
+		if (!matches(routes[i].pattern, path, r))
+			continue;
+		*path_known = true;
+		if (strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+	}
+	return NULL;
+}

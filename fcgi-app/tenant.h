@@ -1,0 +1,16 @@
+#ifndef TF_TENANT_H
+#define TF_TENANT_H
+
+#include "api.h"
+#include "plan.h"
+
+/*
+ * Inside a transaction: locks the caller's tenant row, so that counting what
+ * it owns and adding one more cannot race, and returns its plan's limits
+ * (NULL for the operator tenant, which no plan binds).
+ */
+int tenant_lock(struct req *r, const struct plan_limits **limits);
+/* The plan limits of the caller, as known from authentication. */
+const struct plan_limits *tenant_limits(const struct req *r);
+
+#endif
