@@ -12,6 +12,7 @@
 #include "db.h"
 #include "error.h"
 #include "rds.h"
+#include "settings.h"
 #include "tf.h"
 
 #define TF_MAX_ROUTE_PARAMS 4
@@ -62,6 +63,8 @@ struct app {
 	bool self_service_upgrade;
 	const char *public_url;
 	int sync_margin_s;
+	struct db_config dbc;
+	struct rds_config rdc;
 };
 
 /* What one request thread owns. */
@@ -126,9 +129,5 @@ int ratelimit_check(struct req *r);
 
 /* migrate.c */
 int migrate_run(const struct config *cfg);
-
-/* db connection settings from the config */
-void db_config_from(const struct config *cfg, struct db_config *dc, bool with_database);
-void rds_config_from(const struct config *cfg, struct rds_config *rc);
 
 #endif

@@ -68,18 +68,21 @@ static json_object *error_body(struct req *r, int status)
 
 static void send_response(struct req *r)
 {
-	FCGX_Stream *out = r->fcgx->out;
+	/* Formatted with our own buffer: libfcgi's printf knows only part of C's. */
+	struct buf head = BUF_INIT;
 	const char *body = r->out ? json_text(r->out) : NULL;
+	size_t blen = body ? strlen(body) : 0;
 
-	FCGX_FPrintF(out, "Status: %d %s\r\nX-Trace-Id: %s\r\n", r->status, reason_phrase(r->status),
-	             r->trace_id);
+	buf_printf(&head, "Status: %d %s\r\nX-Trace-Id: %s\r\n", r->status, reason_phrase(r->status),
+	           r->trace_id);
 	if (body)
-		FCGX_FPrintF(out, "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(body));
-	if (r->headers.len)
-		FCGX_PutStr(r->headers.data, (int)r->headers.len, out);
-	FCGX_PutS("\r\n", out);
+		buf_printf(&head, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
+	buf_append(&head, r->headers.data ? r->headers.data : "", r->headers.len);
+	buf_puts(&head, "\r\n");
+	FCGX_PutStr(head.data, (int)head.len, r->fcgx->out);
 	if (body)
-		FCGX_PutStr(body, (int)strlen(body), out);
+		FCGX_PutStr(body, (int)blen, r->fcgx->out);
+	buf_free(&head);
 }
 
 /* Reads the body, refusing (without reading) one over the route's limit. */

@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "settings.h"
 #include "xalloc.h"
 
 #define TF_API_BACKLOG 1024
@@ -25,46 +26,11 @@ struct thread_arg {
 	int sock;
 };
 
-void db_config_from(const struct config *cfg, struct db_config *dc, bool with_database)
-{
-	static char password[256];
-	const char *pwfile = config_str(cfg, "mariadb", "password_file", NULL);
-
-	memset(dc, 0, sizeof(*dc));
-	dc->socket = config_str(cfg, "mariadb", "socket", "/run/mysqld/mysqld.sock");
-	dc->host = config_str(cfg, "mariadb", "host", "127.0.0.1");
-	dc->port = (unsigned)config_int(cfg, "mariadb", "port", 3306, 1, 65535);
-	dc->user = config_str(cfg, "mariadb", "user", "root");
-	dc->database = with_database ? config_str(cfg, "mariadb", "database", "taufunctions") : NULL;
-	if (pwfile && *pwfile && password[0] == '\0') {
-		FILE *f = fopen(pwfile, "r");
-		if (f == NULL)
-			fatal("cannot read mariadb.password_file %s: %s", pwfile, strerror(errno));
-		if (fgets(password, sizeof(password), f) == NULL)
-			password[0] = '\0';
-		fclose(f);
-		password[strcspn(password, "\r\n")] = '\0';
-	}
-	dc->password = password[0] ? password : NULL;
-}
-
-void rds_config_from(const struct config *cfg, struct rds_config *rc)
-{
-	rc->socket = config_str(cfg, "redis", "socket", "/run/redis/redis.sock");
-	rc->host = config_str(cfg, "redis", "host", "127.0.0.1");
-	rc->port = (int)config_int(cfg, "redis", "port", 6379, 1, 65535);
-}
-
 static void *serve(void *p)
 {
 	struct thread_arg *ta = p;
-	struct db_config dc;
-	struct rds_config rc;
 	FCGX_Request fr;
-
-	db_config_from(ta->app->cfg, &dc, true);
-	rds_config_from(ta->app->cfg, &rc);
-	struct conn conn = { db_open(&dc), rds_open(&rc) };
+	struct conn conn = { db_open(&ta->app->dbc), rds_open(&ta->app->rdc) };
 	if (FCGX_InitRequest(&fr, ta->sock, 0) != 0)
 		fatal("FCGX_InitRequest failed");
 	while (FCGX_Accept_r(&fr) >= 0) {
@@ -142,6 +108,8 @@ int main(int argc, char **argv)
 		.public_url = config_str(cfg, "api", "public_url", NULL),
 		.sync_margin_s = (int)config_int(cfg, "api", "sync_margin_seconds", 30, 1, 3600),
 	};
+	db_config_from(cfg, &app.dbc, true);
+	rds_config_from(cfg, &app.rdc);
 	ratelimit_init(cfg);
 	int threads = (int)config_int(cfg, "api", "threads", 64, 1, 1024);
 	if (FCGX_Init() != 0)

@@ -1,0 +1,11 @@
+#ifndef TF_STRFMT_H
+#define TF_STRFMT_H
+
+#include <stddef.h>
+
+#include "tf.h"
+
+/* snprintf that reports truncation: 0 when all of it fit, -1 otherwise. */
+int strfmt(char *out, size_t n, const char *fmt, ...) TF_PRINTF(3, 4);
+
+#endif

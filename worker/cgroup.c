@@ -1,0 +1,302 @@
+/*
+ * Each instance gets its own cgroup: memory capped at the function's
+ * memorySize (swap included, or swap would let it past), a pids cap that stops
+ * fork bombs, and a CPU weight in proportion to memory. Hosts differ: cgroup v2
+ * (one unified tree) or v1 (one tree per controller); which is found at start.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "num.h"
+#include "strfmt.h"
+#include "worker.h"
+
+#define CG_ROOT "/sys/fs/cgroup"
+#define CG_KILL_TRIES 200   /* 5 ms apart: a second for the kernel to reap a box */
+
+static enum cgroup_mode mode = CGROUP_NONE;
+static char base_v2[PATH_MAX];
+static char base_memory[PATH_MAX], base_pids[PATH_MAX], base_cpu[PATH_MAX];
+
+static int write_file(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	if (strfmt(path, sizeof(path), "%s/%s", dir, file) != 0)
+		return -1;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+static int read_file(const char *dir, const char *file, char *out, size_t n)
+{
+	char path[PATH_MAX];
+	if (strfmt(path, sizeof(path), "%s/%s", dir, file) != 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t got = read(fd, out, n - 1);
+	close(fd);
+	if (got < 0)
+		return -1;
+	out[got] = '\0';
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	if (strfmt(tmp, sizeof(tmp), "%s", path) != 0)
+		return -1;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The worker's own cgroup path in the v1 hierarchy holding controller. */
+static int own_v1_path(const char *controller, char *out, size_t n)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[PATH_MAX + 64];
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 == NULL)
+			continue;
+		*c2 = '\0';
+		for (char *tok = strtok(c1 + 1, ","); tok; tok = strtok(NULL, ",")) {
+			if (strcmp(tok, controller) == 0) {
+				c2[1 + strcspn(c2 + 1, "\n")] = '\0';
+				snprintf(out, n, "%s", strcmp(c2 + 1, "/") == 0 ? "" : c2 + 1);
+				rc = 0;
+			}
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Kills whatever is still in one cgroup directory and removes it. */
+static void kill_and_remove(const char *dir)
+{
+	char procs[8192];
+
+	if (dir[0] == '\0' || access(dir, F_OK) != 0)
+		return;
+	for (int i = 0; i < CG_KILL_TRIES; i++) {
+		if (read_file(dir, "cgroup.procs", procs, sizeof(procs)) != 0 || procs[0] == '\0')
+			break;
+		for (char *tok = strtok(procs, "\n"); tok; tok = strtok(NULL, "\n")) {
+			long long pid;
+			if (parse_ll(tok, 1, INT32_MAX, &pid) == 0)
+				kill((pid_t)pid, SIGKILL);
+		}
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+	if (rmdir(dir) != 0 && errno != ENOENT)
+		log_warn("cannot remove cgroup %s: %s", dir, strerror(errno));
+}
+
+/* Removes instance cgroups a previous run of this runner left behind. */
+static void sweep(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != 'i' || strfmt(path, sizeof(path), "%s/%s", base, de->d_name) != 0)
+			continue;
+		kill_and_remove(path);
+	}
+	closedir(d);
+}
+
+static bool init_v2(const char *runner)
+{
+	char ctl[256];
+	const char *want = "+memory +pids +cpu";
+
+	/*
+	 * Under the v2 root, where processes and enabled controllers may live side
+	 * by side; a cgroup of our own would hold our siblings' processes too.
+	 */
+	if (strfmt(base_v2, sizeof(base_v2), CG_ROOT "/taufunctions/%s", runner) != 0 ||
+	    read_file(CG_ROOT, "cgroup.subtree_control", ctl, sizeof(ctl)) != 0 ||
+	    !(strstr(ctl, "memory") && strstr(ctl, "pids")) ||
+	    mkdir_p(base_v2) != 0 ||
+	    write_file(CG_ROOT "/taufunctions", "cgroup.subtree_control", want) != 0 ||
+	    write_file(base_v2, "cgroup.subtree_control", want) != 0) {
+		log_warn("cgroup v2: cannot delegate memory, pids and cpu under %s: %s", base_v2,
+		         strerror(errno));
+		return false;
+	}
+	sweep(base_v2);
+	return true;
+}
+
+static bool init_v1_controller(const char *controller, const char *runner, char *base, size_t n)
+{
+	char own[PATH_MAX];
+
+	if (own_v1_path(controller, own, sizeof(own)) != 0)
+		return false;
+	if (strfmt(base, n, CG_ROOT "/%s%s/taufunctions-%s", controller, own, runner) != 0 ||
+	    mkdir_p(base) != 0) {
+		log_warn("cgroup v1: cannot create %s: %s", base, strerror(errno));
+		return false;
+	}
+	sweep(base);
+	return true;
+}
+
+enum cgroup_mode cgroup_init(const char *runner)
+{
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) == 0) {
+		mode = init_v2(runner) ? CGROUP_V2 : CGROUP_NONE;
+	} else if (access(CG_ROOT "/memory/memory.limit_in_bytes", F_OK) == 0) {
+		bool ok = init_v1_controller("memory", runner, base_memory, sizeof(base_memory)) &&
+		          init_v1_controller("pids", runner, base_pids, sizeof(base_pids));
+		/* CPU weight is a nicety; memory and pids are the walls. */
+		if (ok && !init_v1_controller("cpu", runner, base_cpu, sizeof(base_cpu)))
+			base_cpu[0] = '\0';
+		mode = ok ? CGROUP_V1 : CGROUP_NONE;
+	}
+	if (mode == CGROUP_NONE)
+		log_error("no usable cgroups: instances run without memory, pids and CPU limits");
+	return mode;
+}
+
+int cgroup_create(struct cgroup *cg, int slot, int memory_mb)
+{
+	char bytes[32], pids[16], weight[16];
+	long long limit = (long long)memory_mb * 1024 * 1024;
+
+	memset(cg, 0, sizeof(*cg));
+	if (mode == CGROUP_NONE)
+		return 0;
+	snprintf(bytes, sizeof(bytes), "%lld", limit);
+	snprintf(pids, sizeof(pids), "%d", TF_INSTANCE_PIDS_MAX);
+	if (mode == CGROUP_V2) {
+		if (strfmt(cg->memory, sizeof(cg->memory), "%s/i%d", base_v2, slot) != 0)
+			goto fail;
+		kill_and_remove(cg->memory);
+		snprintf(weight, sizeof(weight), "%d", memory_mb * 100 / 1024 < 1 ? 1 : memory_mb * 100 / 1024);
+		if (mkdir(cg->memory, 0755) != 0 || write_file(cg->memory, "memory.max", bytes) != 0 ||
+		    write_file(cg->memory, "pids.max", pids) != 0)
+			goto fail;
+		write_file(cg->memory, "memory.swap.max", "0");
+		write_file(cg->memory, "cpu.weight", weight);
+	} else {
+		if (strfmt(cg->memory, sizeof(cg->memory), "%s/i%d", base_memory, slot) != 0 ||
+		    strfmt(cg->pids, sizeof(cg->pids), "%s/i%d", base_pids, slot) != 0 ||
+		    (base_cpu[0] && strfmt(cg->cpu, sizeof(cg->cpu), "%s/i%d", base_cpu, slot) != 0))
+			goto fail;
+		kill_and_remove(cg->memory);
+		kill_and_remove(cg->pids);
+		kill_and_remove(cg->cpu);
+		snprintf(weight, sizeof(weight), "%d", memory_mb < 2 ? 2 : memory_mb);
+		if (mkdir(cg->memory, 0755) != 0 || write_file(cg->memory, "memory.limit_in_bytes", bytes) != 0 ||
+		    mkdir(cg->pids, 0755) != 0 || write_file(cg->pids, "pids.max", pids) != 0)
+			goto fail;
+		/* Without swap accounting the file is absent and there is no swap to limit. */
+		write_file(cg->memory, "memory.memsw.limit_in_bytes", bytes);
+		if (cg->cpu[0] && (mkdir(cg->cpu, 0755) != 0 || write_file(cg->cpu, "cpu.shares", weight) != 0))
+			cg->cpu[0] = '\0';
+	}
+	cg->created = true;
+	return 0;
+fail:
+	log_error("cannot create cgroup for instance %d: %s", slot, strerror(errno));
+	cg->created = true;
+	cgroup_destroy(cg);
+	return -1;
+}
+
+int cgroup_join_fds(const struct cgroup *cg, int fds[4])
+{
+	const char *dirs[3] = { cg->memory, cg->pids, cg->cpu };
+	int n = 0;
+	char path[PATH_MAX];
+
+	for (int i = 0; i < 3 && cg->created; i++) {
+		if (dirs[i][0] == '\0')
+			continue;
+		int fd = strfmt(path, sizeof(path), "%s/cgroup.procs", dirs[i]) == 0
+		             ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			while (n > 0)
+				close(fds[--n]);
+			return -1;
+		}
+		fds[n++] = fd;
+	}
+	fds[n] = -1;
+	return 0;
+}
+
+static long long read_number(const char *dir, const char *file)
+{
+	char v[64];
+	long long n;
+	if (read_file(dir, file, v, sizeof(v)) != 0)
+		return -1;
+	v[strcspn(v, "\n")] = '\0';
+	return parse_ll(v, 0, INT64_MAX, &n) == 0 ? n : -1;
+}
+
+long long cgroup_peak_bytes(const struct cgroup *cg)
+{
+	if (!cg->created)
+		return -1;
+	if (mode == CGROUP_V1)
+		return read_number(cg->memory, "memory.max_usage_in_bytes");
+	long long peak = read_number(cg->memory, "memory.peak");
+	return peak >= 0 ? peak : read_number(cg->memory, "memory.current");
+}
+
+bool cgroup_oom_killed(const struct cgroup *cg)
+{
+	char text[1024];
+
+	if (!cg->created ||
+	    read_file(cg->memory, mode == CGROUP_V1 ? "memory.oom_control" : "memory.events", text,
+	              sizeof(text)) != 0)
+		return false;
+	const char *p = strstr(text, "oom_kill ");
+	return p && p[9] != '0';
+}
+
+void cgroup_destroy(struct cgroup *cg)
+{
+	if (!cg->created)
+		return;
+	kill_and_remove(cg->memory);
+	kill_and_remove(cg->pids);
+	kill_and_remove(cg->cpu);
+	cg->created = false;
+}

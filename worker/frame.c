@@ -1,0 +1,104 @@
+/*
+ * Reading and writing the runtime protocol (docs/runtime-protocol.md). The
+ * instance is the untrusted side: every line it sends is bounded, and a write
+ * to it never outlives the invocation's deadline.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "timefmt.h"
+#include "worker.h"
+
+#define READ_CHUNK 65536
+
+void linebuf_init(struct linebuf *lb, size_t max)
+{
+	memset(lb, 0, sizeof(*lb));
+	lb->max = max;
+}
+
+void linebuf_free(struct linebuf *lb)
+{
+	buf_free(&lb->b);
+}
+
+int linebuf_fill(struct linebuf *lb, int fd)
+{
+	char chunk[READ_CHUNK];
+
+	/* Never holds more than max: a full buffer waits for the caller to take lines. */
+	while (lb->b.len < lb->max) {
+		size_t want = lb->max - lb->b.len < sizeof(chunk) ? lb->max - lb->b.len : sizeof(chunk);
+		ssize_t n = read(fd, chunk, want);
+		if (n > 0) {
+			buf_append(&lb->b, chunk, (size_t)n);
+			continue;
+		}
+		if (n == 0)
+			return 1;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	}
+	return 0;
+}
+
+static void take(struct linebuf *lb, size_t n, size_t skip, struct buf *out)
+{
+	buf_reset(out);
+	buf_append(out, lb->b.data, n);
+	memmove(lb->b.data, lb->b.data + n + skip, lb->b.len - n - skip);
+	lb->b.len -= n + skip;
+	lb->b.data[lb->b.len] = '\0';
+}
+
+bool linebuf_next(struct linebuf *lb, struct buf *out)
+{
+	char *nl = lb->b.len ? memchr(lb->b.data, '\n', lb->b.len) : NULL;
+
+	lb->overflow = false;
+	if (nl != NULL) {
+		take(lb, (size_t)(nl - lb->b.data), 1, out);
+		return true;
+	}
+	if (lb->b.len >= lb->max) {
+		/* A line longer than the bound comes out cut, and says so. */
+		take(lb, lb->b.len, 0, out);
+		lb->overflow = true;
+		return true;
+	}
+	return false;
+}
+
+bool linebuf_rest(struct linebuf *lb, struct buf *out)
+{
+	if (lb->b.len == 0)
+		return false;
+	take(lb, lb->b.len, 0, out);
+	return true;
+}
+
+int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		int64_t left = deadline_mono - mono_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}

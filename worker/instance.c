@@ -1,0 +1,409 @@
+/*
+ * One instance's life: boot the sandbox, check the interpreter is the one the
+ * runtime names, load the handler once, then serve invocations one at a time.
+ * Whatever the instance does, the worker stays in charge: reads and writes wait
+ * in poll() against the invocation's deadline, frames are bounded, and an
+ * instance that times out, crashes or breaks the protocol is killed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ids.h"
+#include "jsonx.h"
+#include "log.h"
+#include "timefmt.h"
+#include "worker.h"
+#include "xalloc.h"
+
+#define EXIT_GRACE_MS 200   /* for an exiting runtime to be reaped with its own status */
+
+enum wait_kind { W_FRAME, W_TIMEOUT, W_EOF, W_OVERFLOW };
+
+void log_lines_free(struct log_lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].message);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void log_push(struct log_lines *l, const char *level, const char *p, size_t n)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = (struct log_line){ now_ms(), level, xstrndup(p, n) };
+	l->bytes += n;
+}
+
+static void log_add(struct log_lines *l, const char *level, const char *p, size_t n)
+{
+	if (l->bytes + n > TF_MAX_LOG_BYTES)
+		l->dropped_bytes += n;
+	else
+		log_push(l, level, p, n);
+}
+
+/* Moves whatever lines one output pipe holds into the logs. Returns 1 at end of file. */
+static int pump_output(struct linebuf *lb, int fd, const char *level, struct log_lines *logs)
+{
+	struct buf line = BUF_INIT;
+	int rc;
+
+	do {
+		rc = fd >= 0 ? linebuf_fill(lb, fd) : 1;
+		while (linebuf_next(lb, &line))
+			log_add(logs, level, line.data, line.len);
+	} while (rc == 0 && lb->b.len >= lb->max);
+	if (rc != 0 && linebuf_rest(lb, &line))
+		log_add(logs, level, line.data, line.len);
+	buf_free(&line);
+	return rc != 0;
+}
+
+/*
+ * Waits for the next control frame, moving stdout and stderr into the logs
+ * meanwhile, until the frame, the deadline, the end of the control pipe, or
+ * a frame over the size bound.
+ */
+static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct log_lines *logs,
+                                 struct buf *frame)
+{
+	bool out_open = true, err_open = true;
+
+	for (;;) {
+		if (linebuf_next(&in->ctl, frame))
+			return in->ctl.overflow ? W_OVERFLOW : W_FRAME;
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return W_TIMEOUT;
+		struct pollfd p[3] = {
+			{ .fd = in->ctl_out, .events = POLLIN },
+			{ .fd = out_open ? in->out_fd : -1, .events = POLLIN },
+			{ .fd = err_open ? in->err_fd : -1, .events = POLLIN },
+		};
+		int n = poll(p, 3, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno != EINTR)
+			return W_EOF;
+		if (n <= 0)
+			continue;
+		if (p[1].revents && pump_output(&in->out, in->out_fd, "INFO", logs))
+			out_open = false;
+		if (p[2].revents && pump_output(&in->err, in->err_fd, "ERROR", logs))
+			err_open = false;
+		if (p[0].revents) {
+			int rc = linebuf_fill(&in->ctl, in->ctl_out);
+			if (rc != 0 && !linebuf_next(&in->ctl, frame))
+				return W_EOF;
+			if (rc != 0)
+				return in->ctl.overflow ? W_OVERFLOW : W_FRAME;
+		}
+	}
+}
+
+/* Takes everything already written to stdout and stderr, without waiting. */
+static void drain_output(struct instance *in, struct log_lines *logs)
+{
+	pump_output(&in->out, in->out_fd, "INFO", logs);
+	pump_output(&in->err, in->err_fd, "ERROR", logs);
+}
+
+/* Reaps the sandbox; its exit status when it ended by itself, -1 when it had to be killed. */
+static int reap(struct instance *in, bool kill_first)
+{
+	int status = 0;
+
+	if (in->pid <= 0)
+		return -1;
+	if (!kill_first) {
+		for (int i = 0; i < EXIT_GRACE_MS / 5; i++) {
+			if (waitpid(in->pid, &status, WNOHANG) == in->pid) {
+				in->pid = 0;
+				return status;
+			}
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		}
+	}
+	kill(in->pid, SIGKILL);
+	while (waitpid(in->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	in->pid = 0;
+	return -1;
+}
+
+void instance_stop(struct instance *in)
+{
+	if (in->pid > 0)
+		reap(in, true);
+	int fds[4] = { in->ctl_in, in->ctl_out, in->out_fd, in->err_fd };
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	in->ctl_in = in->ctl_out = in->out_fd = in->err_fd = -1;
+	cgroup_destroy(&in->cg);
+	linebuf_free(&in->ctl);
+	linebuf_free(&in->out);
+	linebuf_free(&in->err);
+	in->live = false;
+	in->key[0] = '\0';
+}
+
+static void fail(struct outcome *oc, enum outcome_status st, const char *type, const char *fmt, ...)
+	TF_PRINTF(4, 5);
+
+static void fail(struct outcome *oc, enum outcome_status st, const char *type, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	oc->status = st;
+	json_object_put(oc->error);
+	oc->error = lambda_error(type, msg);
+}
+
+/* The runtime ended on its own: out of memory, or an exit. The instance is gone. */
+static void runtime_ended(struct instance *in, const struct job *j, struct outcome *oc)
+{
+	bool oom = cgroup_oom_killed(&in->cg);
+	int status = reap(in, false);
+
+	if (oom)
+		fail(oc, OUTCOME_OUT_OF_MEMORY, "Runtime.OutOfMemory",
+		     "Runtime exited: out of memory (memorySize %d MB)", j->memory_mb);
+	else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) > 128)
+		fail(oc, OUTCOME_CRASHED, "Runtime.ExitError", "Runtime exited with error: signal %d",
+		     WEXITSTATUS(status) - 128);
+	else if (status >= 0 && WIFEXITED(status))
+		fail(oc, OUTCOME_CRASHED, "Runtime.ExitError", "Runtime exited with error: exit status %d",
+		     WEXITSTATUS(status));
+	else
+		fail(oc, OUTCOME_CRASHED, "Runtime.ExitError", "Runtime exited without answering");
+	instance_stop(in);
+}
+
+static int send_frame(struct instance *in, const char *text, size_t len, int64_t deadline)
+{
+	return frame_write_all(in->ctl_in, text, len, deadline);
+}
+
+int instance_boot(struct instance *in, const struct runtime_def *rt, const char *task_dir,
+                  int memory_mb, char *version, size_t vsz)
+{
+	struct buf frame = BUF_INIT;
+	struct log_lines discard = { 0 };
+	int rc = -1;
+
+	in->rt = rt;
+	in->ctl_in = in->ctl_out = in->out_fd = in->err_fd = -1;
+	linebuf_init(&in->ctl, TF_MAX_FRAME);
+	linebuf_init(&in->out, TF_MAX_LOG_LINE);
+	linebuf_init(&in->err, TF_MAX_LOG_LINE);
+	in->live = true;
+	if (cgroup_create(&in->cg, in->slot, memory_mb) != 0 || sandbox_spawn(in, task_dir) != 0)
+		goto out;
+	int64_t deadline = mono_ms() + TF_INIT_TIMEOUT_MS;
+	if (wait_frame(in, deadline, &discard, &frame) != W_FRAME)
+		goto out;
+	char why[64];
+	json_object *boot = json_parse_text(frame.data, frame.len, why, sizeof(why));
+	const char *v = jstr(boot, "runtimeVersion");
+	const char *type = jstr(boot, "type");
+	if (type && strcmp(type, "boot") == 0 && v)
+		snprintf(version, vsz, "%s", v);
+	json_object_put(boot);
+	if (version[0] == '\0' || strncmp(version, rt->info->version_prefix, strlen(rt->info->version_prefix)) != 0) {
+		log_error("runtime %s booted as \"%s\", refusing it", rt->info->id, version);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		/* What the runtime printed while failing to boot is worth an operator's eyes. */
+		drain_output(in, &discard);
+		for (size_t i = 0; i < discard.n; i++)
+			log_warn("%s boot: %s", rt->info->id, discard.v[i].message);
+		instance_stop(in);
+	}
+	log_lines_free(&discard);
+	buf_free(&frame);
+	return rc;
+}
+
+static void stream_name(const struct job *j, char *out, size_t n)
+{
+	char day[16], id[16];
+	utc_day(now_ms(), day, sizeof(day));
+	random_id(id, sizeof(id), "", 12);
+	snprintf(out, n, "%.4s-%.2s-%.2s/%s-%s", day, day + 4, day + 6, j->function_name, id);
+}
+
+int instance_start(struct instance *in, const struct job *j, const struct runtime_def *rt,
+                   const char *code_dir, struct outcome *oc, struct log_lines *logs)
+{
+	char version[32] = "", stream[160], group[160], ver[16];
+	struct buf frame = BUF_INIT;
+	double t0 = mono_ms_f();
+	int rc = -1;
+
+	if (instance_boot(in, rt, code_dir, j->memory_mb, version, sizeof(version)) != 0) {
+		fail(oc, OUTCOME_PLATFORM_ERROR, "Runtime.Unavailable", "The %s runtime did not start", j->runtime);
+		goto out;
+	}
+	stream_name(j, stream, sizeof(stream));
+	snprintf(in->log_stream, sizeof(in->log_stream), "%s", stream);
+	snprintf(group, sizeof(group), "/tf/%s/%s", j->tenant, j->function_name);
+	snprintf(ver, sizeof(ver), "%d", j->version);
+	json_object *load = json_object_new_object();
+	jadd_str(load, "type", "load");
+	jadd_str(load, "handler", j->handler);
+	json_object_object_add(load, "env", json_object_get(j->env));
+	jadd_str(load, "functionName", j->function_name);
+	jadd_str(load, "functionVersion", ver);
+	jadd_int(load, "memoryLimitInMB", j->memory_mb);
+	jadd_str(load, "logGroupName", group);
+	jadd_str(load, "logStreamName", stream);
+	char *text = xasprintf("%s\n", json_text(load));
+	json_object_put(load);
+	int64_t deadline = mono_ms() + TF_INIT_TIMEOUT_MS;
+	int sent = send_frame(in, text, strlen(text), deadline);
+	free(text);
+	enum wait_kind w = sent == 0 ? wait_frame(in, deadline, logs, &frame) : W_EOF;
+	if (w == W_TIMEOUT) {
+		fail(oc, OUTCOME_TIMEOUT, "Sandbox.Timedout", "Init timed out after %d.00 seconds", TF_INIT_TIMEOUT_MS / 1000);
+		instance_stop(in);
+		goto out;
+	}
+	if (w == W_EOF) {
+		runtime_ended(in, j, oc);
+		goto out;
+	}
+	char why[64];
+	json_object *f = w == W_FRAME ? json_parse_text(frame.data, frame.len, why, sizeof(why)) : NULL;
+	const char *type = jstr(f, "type");
+	if (type && strcmp(type, "ready") == 0) {
+		rc = 0;
+	} else if (type && strcmp(type, "error") == 0 && json_object_is_type(jget(f, "error"), json_type_object)) {
+		oc->status = OUTCOME_FUNCTION_ERROR;
+		oc->error = json_object_get(jget(f, "error"));
+		drain_output(in, logs);
+		instance_stop(in);
+	} else {
+		fail(oc, OUTCOME_CRASHED, "Runtime.InvalidResponse", "The runtime broke the protocol while loading");
+		instance_stop(in);
+	}
+	json_object_put(f);
+out:
+	oc->init_ms = mono_ms_f() - t0;
+	buf_free(&frame);
+	return rc;
+}
+
+/* The invoke frame, with the event spliced in as the JSON text it already is. */
+static char *invoke_frame(const struct job *j, int64_t deadline_ms)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "{\"type\":\"invoke\",\"requestId\":");
+	buf_json_string(&b, j->request_id, strlen(j->request_id));
+	buf_printf(&b, ",\"deadlineMs\":%lld,\"invokedFunctionArn\":", (long long)deadline_ms);
+	char arn[256];
+	snprintf(arn, sizeof(arn), "tf:%s:function:%s:%d", j->tenant, j->function_name, j->version);
+	buf_json_string(&b, arn, strlen(arn));
+	buf_puts(&b, ",\"event\":");
+	buf_puts(&b, j->payload ? j->payload : "null");
+	buf_puts(&b, "}\n");
+	return buf_steal(&b);
+}
+
+/* Reads a result or error frame of this invocation into the outcome. */
+static void take_answer(struct instance *in, const struct job *j, const struct buf *frame,
+                        struct outcome *oc)
+{
+	char why[64];
+	json_object *f = json_parse_text(frame->data, frame->len, why, sizeof(why));
+	const char *type = jstr(f, "type"), *rid = jstr(f, "requestId");
+
+	if (f == NULL || type == NULL || rid == NULL || strcmp(rid, j->request_id) != 0) {
+		fail(oc, OUTCOME_CRASHED, "Runtime.InvalidResponse", "The runtime sent an invalid frame");
+		instance_stop(in);
+	} else if (strcmp(type, "result") == 0) {
+		json_object *res = jget(f, "result");
+		const char *text = res ? json_text(res) : "null";
+		if (strlen(text) > TF_MAX_RESPONSE) {
+			fail(oc, OUTCOME_FUNCTION_ERROR, "Function.ResponseSizeTooLarge",
+			     "Response payload size exceeded maximum allowed payload size (%ld bytes).", TF_MAX_RESPONSE);
+		} else {
+			oc->status = OUTCOME_SUCCEEDED;
+			oc->result = xstrdup(text);
+		}
+	} else if (strcmp(type, "error") == 0 && json_object_is_type(jget(f, "error"), json_type_object)) {
+		oc->status = OUTCOME_FUNCTION_ERROR;
+		oc->error = json_object_get(jget(f, "error"));
+	} else {
+		fail(oc, OUTCOME_CRASHED, "Runtime.InvalidResponse", "The runtime sent an unknown frame");
+		instance_stop(in);
+	}
+	json_object_put(f);
+}
+
+void instance_invoke(struct instance *in, const struct job *j, struct outcome *oc,
+                     struct log_lines *logs)
+{
+	struct buf frame = BUF_INIT;
+	int64_t deadline = mono_ms() + (int64_t)j->timeout_s * 1000;
+	char *text = invoke_frame(j, now_ms() + (int64_t)j->timeout_s * 1000);
+	double t0 = mono_ms_f();
+
+	/* Output left over from between invocations belongs to no one else. */
+	drain_output(in, logs);
+	enum wait_kind w = send_frame(in, text, strlen(text), deadline) == 0
+	                       ? wait_frame(in, deadline, logs, &frame)
+	                       : (mono_ms() >= deadline ? W_TIMEOUT : W_EOF);
+	free(text);
+	oc->duration_ms = mono_ms_f() - t0;
+	/* Read before a failing instance is stopped and its cgroup removed. */
+	long long peak = cgroup_peak_bytes(&in->cg);
+	switch (w) {
+	case W_FRAME:
+		drain_output(in, logs);
+		take_answer(in, j, &frame, oc);
+		break;
+	case W_TIMEOUT:
+		fail(oc, OUTCOME_TIMEOUT, "Sandbox.Timedout", "Task timed out after %d.00 seconds", j->timeout_s);
+		drain_output(in, logs);
+		instance_stop(in);
+		break;
+	case W_EOF:
+		drain_output(in, logs);
+		runtime_ended(in, j, oc);
+		break;
+	case W_OVERFLOW:
+		fail(oc, OUTCOME_FUNCTION_ERROR, "Function.ResponseSizeTooLarge",
+		     "Response payload size exceeded maximum allowed payload size (%ld bytes).", TF_MAX_RESPONSE);
+		instance_stop(in);
+		break;
+	}
+	oc->memory_used_mb = peak > 0 ? (int)((peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
+	oc->billed_ms = billed_ms_of(oc->duration_ms);
+	if (logs->dropped_bytes) {
+		char note[128];
+		int n = snprintf(note, sizeof(note), "[%zu bytes of log output over the %ld KiB limit were dropped]",
+		                 logs->dropped_bytes, TF_MAX_LOG_BYTES / TF_KIB);
+		log_push(logs, "ERROR", note, (size_t)n);
+	}
+	in->invocations++;
+	buf_free(&frame);
+}

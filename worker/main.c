@@ -1,0 +1,204 @@
+/*
+ * tf-worker: one per runner node. It proves its runtimes, then runs
+ * dispatchers (jobs), the recorder (invocations into MariaDB), and a
+ * housekeeping loop (heartbeat, idle instances) in the main thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keys.h"
+#include "log.h"
+#include "settings.h"
+#include "strfmt.h"
+#include "timefmt.h"
+#include "worker.h"
+
+struct worker W;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		fatal("cannot read %s: %s", from, strerror(errno));
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		fatal("cannot write %s: %s", to, strerror(errno));
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			fatal("cannot write %s", to);
+	close(in);
+	close(out);
+}
+
+/*
+ * The bootstraps are copied into the worker's own directory, which the sandbox
+ * uids can reach, wherever the installation itself lives.
+ */
+static void install_bootstraps(void)
+{
+	const char *src = config_str(W.cfg, "worker", "bootstrap_dir", "/usr/share/taufunctions/runtimes");
+	const char *files[][2] = { { "node", "bootstrap.js" }, { "python", "bootstrap.py" } };
+	char from[PATH_MAX], dir[PATH_MAX], to[PATH_MAX];
+
+	if (strfmt(W.bootstrap_dir, sizeof(W.bootstrap_dir), "%s/bootstrap", W.dir) != 0)
+		fatal("worker.dir is too long");
+	mkdir(W.bootstrap_dir, 0755);
+	for (size_t i = 0; i < TF_ARRAY_LEN(files); i++) {
+		if (strfmt(dir, sizeof(dir), "%s/%s", W.bootstrap_dir, files[i][0]) != 0 ||
+		    strfmt(from, sizeof(from), "%s/%s/%s", src, files[i][0], files[i][1]) != 0 ||
+		    strfmt(to, sizeof(to), "%s/%s", dir, files[i][1]) != 0)
+			fatal("worker.dir or worker.bootstrap_dir is too long");
+		mkdir(dir, 0755);
+		copy_file(from, to);
+	}
+}
+
+static void setup_dirs(void)
+{
+	char code[PATH_MAX];
+
+	/* Room is left for the longest path built under it. */
+	if (strfmt(W.dir, sizeof(W.dir) - 256, "%s", config_str(W.cfg, "worker", "dir", "/var/lib/taufunctions/worker")) != 0)
+		fatal("worker.dir is too long");
+	if (mkdir(W.dir, 0711) != 0 && errno != EEXIST)
+		fatal("cannot create worker.dir %s: %s", W.dir, strerror(errno));
+	strfmt(code, sizeof(code), "%s/code", W.dir);
+	if (mkdir(code, 0711) != 0 && errno != EEXIST)
+		fatal("cannot create %s: %s", code, strerror(errno));
+	install_bootstraps();
+}
+
+/* Tells the cluster this runner lives and what it can run. */
+static void heartbeat(struct rds *rds, struct db *db, const char *runtimes)
+{
+	char key[128], now[32], started[32];
+	int busy = 0, live = pool_count(&busy);
+
+	snprintf(key, sizeof(key), TF_KEY_RUNNER_FMT, W.id);
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms());
+	snprintf(started, sizeof(started), "%lld", (long long)W.started_ms);
+	rds_append(rds, "HSET %s runtimes %s hostname %s startedMs %s heartbeatMs %s instances %d busy %d maxInstances %d",
+	           key, runtimes, W.hostname, started, now, live, busy, W.max_instances);
+	rds_append(rds, "PEXPIRE %s %d", key, TF_RUNNER_ALIVE_MS * 4);
+	rds_append(rds, "ZADD %s %s %s", TF_KEY_RUNNERS, now, W.id);
+	for (int i = 0; i < 3; i++)
+		freeReplyObject(rds_reply(rds));
+	if (db_exec(db,
+	            "INSERT INTO runners (id, hostname, runtimes, max_instances, started_at, last_heartbeat)"
+	            " VALUES (?, ?, ?, ?, FROM_UNIXTIME(? / 1000), NOW(3))"
+	            " ON DUPLICATE KEY UPDATE hostname = VALUES(hostname), runtimes = VALUES(runtimes),"
+	            " max_instances = VALUES(max_instances), started_at = VALUES(started_at), last_heartbeat = NOW(3)",
+	            DB_ARGS(DB_STR(W.id), DB_STR(W.hostname), DB_STR(runtimes), DB_INT(W.max_instances),
+	                    DB_INT(W.started_ms)), NULL) != 0)
+		log_warn("runner heartbeat to MariaDB: %s", db_error(db));
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tf-worker [--config FILE]\n");
+	exit(2);
+}
+
+static void load_settings(void)
+{
+	const struct config *c = W.cfg;
+
+	if (gethostname(W.hostname, sizeof(W.hostname)) != 0)
+		snprintf(W.hostname, sizeof(W.hostname), "localhost");
+	snprintf(W.id, sizeof(W.id), "%s", config_str(c, "worker", "id", W.hostname));
+	W.slots = (int)config_int(c, "worker", "slots", 32, 1, 4096);
+	W.max_instances = (int)config_int(c, "worker", "max_instances", 256, 1, 65536);
+	/* Each dispatcher holds at most one instance, so this keeps a slot free for each. */
+	if (W.max_instances < W.slots)
+		W.max_instances = W.slots;
+	W.idle_seconds = (int)config_int(c, "worker", "idle_seconds", 300, 1, 86400);
+	W.uid_base = (uid_t)config_int(c, "sandbox", "uid_base", 200000, 1000, 2000000000);
+	W.tmp_mb = (int)config_int(c, "sandbox", "tmp_mb", 512, 1, 1 << 20);
+	db_library_init();
+	db_config_from(c, &W.dbc, true);
+	rds_config_from(c, &W.rdc);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	char err[512], runtimes[256];
+	enum tflog_level level = TFLOG_INFO;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[++i];
+		else
+			usage();
+	}
+	if (config_path == NULL && access(TF_DEFAULT_CONFIG, R_OK) == 0)
+		config_path = TF_DEFAULT_CONFIG;
+	struct config *cfg = config_load(config_path, err, sizeof(err));
+	if (cfg == NULL) {
+		fprintf(stderr, "tf-worker: %s\n", err);
+		return 1;
+	}
+	if (log_level_parse(config_str(cfg, "log", "level", "info"), &level) != 0)
+		fatal("log.level must be debug, info, warn or error");
+	log_init("tf-worker", level);
+	/* Code and bootstraps must be readable by the sandbox uids. */
+	umask(022);
+	signal(SIGPIPE, SIG_IGN);
+	W.cfg = cfg;
+	W.started_ms = now_ms();
+	load_settings();
+	setup_dirs();
+	W.cgroups = cgroup_init(W.id);
+	pool_init();
+	runtimes_detect();
+	runtimes_advertised(runtimes, sizeof(runtimes));
+	if (runtimes[0] == '\0')
+		log_error("no runtime is available on this runner");
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	pthread_t t;
+	for (int i = 0; i < W.slots; i++)
+		if (pthread_create(&t, NULL, dispatcher_main, NULL) != 0)
+			fatal("cannot start dispatcher %d", i);
+	if (pthread_create(&t, NULL, recorder_main, NULL) != 0)
+		fatal("cannot start the recorder");
+
+	struct rds *rds = rds_open(&W.rdc);
+	struct db *db = db_open(&W.dbc);
+	log_info("runner %s ready: %d slots, runtimes %s", W.id, W.slots, runtimes);
+	int64_t last_beat = 0;
+	while (!stop_signal) {
+		if (mono_ms() - last_beat >= TF_HEARTBEAT_MS) {
+			heartbeat(rds, db, runtimes);
+			last_beat = mono_ms();
+		}
+		pool_reap_idle();
+		nanosleep(&(struct timespec){ 0, 200 * 1000000 }, NULL);
+	}
+	log_info("signal %d: stopping", (int)stop_signal);
+	W.stopping = true;
+	freeReplyObject(rds_cmd(rds, "ZREM %s %s", TF_KEY_RUNNERS, W.id));
+	/* Dispatchers finish their invocation in flight (their pops time out within a second). */
+	sleep(2);
+	pool_stop_all();
+	return 0;
+}

@@ -1,0 +1,212 @@
+/*
+ * The recorder: finished invocations travel through a Redis Stream and are
+ * written to MariaDB in batches, off the invocation's path. An entry is
+ * acknowledged only after its rows are committed; inserts are idempotent, so an
+ * entry delivered twice (a recorder died after committing, before acking)
+ * changes nothing. Entries a dead runner's recorder left pending are claimed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonx.h"
+#include "keys.h"
+#include "log.h"
+#include "timefmt.h"
+#include "worker.h"
+
+#define RECORD_BATCH 256
+#define RECORD_BLOCK_MS 1000
+#define CLAIM_IDLE_MS 60000       /* a pending entry this old belongs to a dead recorder */
+#define CLAIM_EVERY_MS 30000
+
+char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs)
+{
+	json_object *o = json_object_new_object();
+	jadd_str(o, "requestId", j->request_id);
+	jadd_str(o, "tenant", j->tenant);
+	jadd_str(o, "functionId", j->function_id);
+	jadd_int(o, "version", j->version);
+	jadd_str(o, "alias", j->alias[0] ? j->alias : NULL);
+	jadd_str(o, "type", j->type[0] ? j->type : "RequestResponse");
+	jadd_str(o, "status", oc->status == OUTCOME_SUCCEEDED ? "Succeeded" : "Failed");
+	jadd_str(o, "errorType", jstr(oc->error, "errorType"));
+	jadd_str(o, "errorMessage", jstr(oc->error, "errorMessage"));
+	jadd_int(o, "startedMs", oc->started_ms);
+	json_object_object_add(o, "durationMs", json_object_new_double(oc->duration_ms));
+	json_object_object_add(o, "initMs", json_object_new_double(oc->init_ms));
+	jadd_int(o, "billedMs", oc->billed_ms);
+	jadd_int(o, "memoryUsedMB", oc->memory_used_mb);
+	jadd_bool(o, "coldStart", oc->cold_start);
+	jadd_str(o, "runner", oc->runner);
+	json_object *lines = json_object_new_array();
+	for (size_t i = 0; i < logs->n; i++) {
+		json_object *l = json_object_new_object();
+		jadd_int(l, "ts", logs->v[i].ts_ms);
+		jadd_str(l, "level", logs->v[i].level);
+		jadd_str(l, "message", logs->v[i].message);
+		json_object_array_add(lines, l);
+	}
+	json_object_object_add(o, "logs", lines);
+	char *text = strdup(json_text(o));
+	json_object_put(o);
+	return text;
+}
+
+/* "2026-05-22 10:00:00.123" */
+static void sql_time(int64_t ms, char *out, size_t n)
+{
+	char iso[40];
+	iso8601_ms(ms, iso, sizeof(iso));
+	iso[10] = ' ';
+	snprintf(out, n, "%.23s", iso);
+}
+
+static int write_record(struct db *db, json_object *rec)
+{
+	char started[32];
+	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId");
+	json_object *d = jget(rec, "durationMs"), *im = jget(rec, "initMs");
+
+	if (rid == NULL || fid == NULL)
+		return 0;  /* unreadable: nothing to keep */
+	sql_time(jint(rec, "startedMs", now_ms()), started, sizeof(started));
+	if (db_exec(db,
+	            "INSERT IGNORE INTO invocations (request_id, tenant_id, function_id, version, alias,"
+	            " invocation_type, status, error_type, error_message, started_at, duration_ms, init_ms,"
+	            " billed_ms, memory_used_mb, cold_start, runner_id)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            DB_ARGS(DB_STR(rid), DB_STR(jstr(rec, "tenant")), DB_STR(fid),
+	                    DB_INT(jint(rec, "version", 0)), DB_STR(jstr(rec, "alias")),
+	                    DB_STR(jstr(rec, "type")), DB_STR(jstr(rec, "status")),
+	                    DB_STR(jstr(rec, "errorType")), DB_STR(jstr(rec, "errorMessage")),
+	                    DB_STR(started), DB_DOUBLE(d ? json_object_get_double(d) : 0),
+	                    DB_DOUBLE(im ? json_object_get_double(im) : 0),
+	                    DB_INT(jint(rec, "billedMs", 0)), DB_INT(jint(rec, "memoryUsedMB", 0)),
+	                    DB_INT(jbool(rec, "coldStart", false)), DB_STR(jstr(rec, "runner"))),
+	            NULL) != 0)
+		return -1;
+	json_object *lines = jget(rec, "logs");
+	size_t n = lines && json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(lines, i);
+		char ts[32];
+		sql_time(jint(l, "ts", now_ms()), ts, sizeof(ts));
+		const char *msg = jstr(l, "message");
+		if (db_exec(db,
+		            "INSERT IGNORE INTO invocation_logs (function_id, request_id, seq, ts, level, message)"
+		            " VALUES (?, ?, ?, ?, ?, ?)",
+		            DB_ARGS(DB_STR(fid), DB_STR(rid), DB_INT((long long)i), DB_STR(ts),
+		                    DB_STR(jstr(l, "level")), DB_STR(msg ? msg : "")), NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Writes one batch of stream entries in one transaction; 0 when committed. */
+static int write_batch(struct db *db, redisReply *entries)
+{
+	if (db_begin(db) != 0)
+		return -1;
+	for (size_t i = 0; i < entries->elements; i++) {
+		redisReply *e = entries->element[i];
+		/* [id, [field, value]]; a deleted entry comes back with a nil body */
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY ||
+		    e->element[1]->elements != 2)
+			continue;
+		redisReply *v = e->element[1]->element[1];
+		char why[64];
+		json_object *rec = json_parse_text(v->str, v->len, why, sizeof(why));
+		int rc = rec ? write_record(db, rec) : 0;
+		json_object_put(rec);
+		if (rc != 0) {
+			log_error("recording an invocation: %s", db_error(db));
+			db_rollback(db);
+			return -1;
+		}
+	}
+	return db_commit(db);
+}
+
+static void ack(struct rds *rds, redisReply *entries)
+{
+	for (size_t i = 0; i < entries->elements; i++) {
+		redisReply *id = entries->element[i]->element[0];
+		rds_append(rds, "XACK %s %s %b", TF_KEY_RECORDS, TF_GROUP_RECORDERS, id->str, id->len);
+		rds_append(rds, "XDEL %s %b", TF_KEY_RECORDS, id->str, id->len);
+	}
+	for (size_t i = 0; i < 2 * entries->elements; i++)
+		freeReplyObject(rds_reply(rds));
+}
+
+/* Reads entries: this recorder's pending ones ("0") or new ones (">"). */
+static redisReply *read_entries(struct rds *rds, const char *from, int block_ms)
+{
+	redisReply *rep = block_ms
+	    ? rds_cmd(rds, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s %s", TF_GROUP_RECORDERS,
+	              W.id, RECORD_BATCH, block_ms, TF_KEY_RECORDS, from)
+	    : rds_cmd(rds, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s", TF_GROUP_RECORDERS, W.id,
+	              RECORD_BATCH, TF_KEY_RECORDS, from);
+	if (rep && rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "NOGROUP")) {
+		freeReplyObject(rep);
+		freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_RECORDS, TF_GROUP_RECORDERS));
+		return NULL;
+	}
+	return rep;
+}
+
+static redisReply *entries_of(redisReply *rep)
+{
+	/* [[stream, [entries...]]] */
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
+		return NULL;
+	redisReply *s = rep->element[0];
+	return s->type == REDIS_REPLY_ARRAY && s->elements == 2 && s->element[1]->type == REDIS_REPLY_ARRAY
+	           ? s->element[1] : NULL;
+}
+
+void *recorder_main(void *arg)
+{
+	(void)arg;
+	struct rds *rds = rds_open(&W.rdc);
+	struct db *db = db_open(&W.dbc);
+	bool backlog = true;  /* start with what this runner left pending */
+	int64_t last_claim = 0;
+
+	rds_set_timeout(rds, RECORD_BLOCK_MS + 5000);
+	freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_RECORDS, TF_GROUP_RECORDERS));
+	while (!W.stopping) {
+		if (mono_ms() - last_claim > CLAIM_EVERY_MS) {
+			freeReplyObject(rds_cmd(rds, "XAUTOCLAIM %s %s %s %d 0-0 COUNT %d", TF_KEY_RECORDS,
+			                        TF_GROUP_RECORDERS, W.id, CLAIM_IDLE_MS, RECORD_BATCH));
+			last_claim = mono_ms();
+			backlog = true;
+		}
+		redisReply *rep = read_entries(rds, backlog ? "0" : ">", backlog ? 0 : RECORD_BLOCK_MS);
+		redisReply *entries = entries_of(rep);
+		if (rep == NULL || (rep->type == REDIS_REPLY_ERROR)) {
+			if (rep)
+				log_warn("reading records: %s", rep->str);
+			freeReplyObject(rep);
+			sleep(1);
+			continue;
+		}
+		if (entries == NULL || entries->elements == 0) {
+			backlog = false;
+			freeReplyObject(rep);
+			continue;
+		}
+		if (write_batch(db, entries) == 0) {
+			ack(rds, entries);
+		} else {
+			/* Kept pending; tried again from the backlog once MariaDB answers. */
+			backlog = true;
+			sleep(1);
+		}
+		freeReplyObject(rep);
+	}
+	db_close(db);
+	rds_close(rds);
+	return NULL;
+}

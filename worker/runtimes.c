@@ -1,0 +1,139 @@
+/*
+ * The runtimes this runner has. Each is proven at start-up by booting its
+ * bootstrap in a real sandbox: the interpreter must start there and report a
+ * version of its own line (nodejs20 is some v20.x, never another Node), or the
+ * runtime is not advertised and no function runs on it here.
+ */
+#include <dirent.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "strfmt.h"
+#include "worker.h"
+
+static bool executable(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+/* python3.12 on PATH (pyenv shims are scripts that need pyenv: skipped), else in a pyenv root. */
+static void find_python312(char *out, size_t n)
+{
+	const char *path = getenv("PATH");
+	char dirs[4096];
+	glob_t g = { 0 };
+
+	out[0] = '\0';
+	snprintf(dirs, sizeof(dirs), "%s", path ? path : "/usr/local/bin:/usr/bin");
+	for (char *save, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char cand[PATH_MAX];
+		if (strstr(d, "/shims") || strfmt(cand, sizeof(cand), "%s/python3.12", d) != 0)
+			continue;
+		if (executable(cand)) {
+			if (realpath(cand, out) == NULL)
+				snprintf(out, n, "%s", cand);
+			return;
+		}
+	}
+	const char *root = getenv("PYENV_ROOT");
+	char pattern[PATH_MAX];
+	if (strfmt(pattern, sizeof(pattern), "%s/versions/3.12.*/bin/python3.12", root ? root : "/root/.pyenv") == 0 &&
+	    glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0)
+		snprintf(out, n, "%s", g.gl_pathv[g.gl_pathc - 1]);  /* the newest patch release */
+	globfree(&g);
+}
+
+/* What to bind for an interpreter outside /usr: its installation root (bin/..). */
+static void bind_root(const char *interpreter, char *out, size_t n)
+{
+	char tmp[PATH_MAX];
+
+	out[0] = '\0';
+	if (strncmp(interpreter, "/usr/", 5) == 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", interpreter);
+	char *bin = dirname(tmp);
+	snprintf(out, n, "%s", dirname(bin));
+}
+
+static void default_interpreter(const struct runtime_info *info, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (strcmp(info->id, "python3.11") == 0)
+		snprintf(out, n, "/usr/bin/python3.11");
+	else if (strcmp(info->id, "python3.12") == 0)
+		find_python312(out, n);
+}
+
+/* Boots the runtime once in a sandbox (slot beyond the pool's) and reads its version. */
+static void probe(struct runtime_def *d, int slot, const char *empty_dir)
+{
+	struct instance in = { .slot = slot };
+
+	if (instance_boot(&in, d, empty_dir, TF_MIN_MEMORY_MB * 2, d->version, sizeof(d->version)) != 0) {
+		snprintf(d->reason, sizeof(d->reason), "did not boot in the sandbox as %s*", d->info->version_prefix);
+		return;
+	}
+	instance_stop(&in);
+	d->available = true;
+}
+
+void runtimes_detect(void)
+{
+	char empty[PATH_MAX];
+
+	strfmt(empty, sizeof(empty), "%s/empty", W.dir);  /* W.dir leaves room */
+	mkdir(empty, 0755);
+	W.nruntimes = 0;
+	for (unsigned i = 0; i < tf_runtime_count && i < TF_ARRAY_LEN(W.runtimes); i++) {
+		struct runtime_def *d = &W.runtimes[W.nruntimes++];
+		memset(d, 0, sizeof(*d));
+		d->info = &tf_runtimes[i];
+		const char *conf = config_str(W.cfg, "runtimes", d->info->id, NULL);
+		if (conf && *conf)
+			snprintf(d->interpreter, sizeof(d->interpreter), "%s", conf);
+		else
+			default_interpreter(d->info, d->interpreter, sizeof(d->interpreter));
+		if (!executable(d->interpreter)) {
+			snprintf(d->reason, sizeof(d->reason), "no interpreter configured or found");
+		} else {
+			bind_root(d->interpreter, d->bind_dir, sizeof(d->bind_dir));
+			probe(d, W.max_instances + (int)i, empty);
+		}
+		if (d->available)
+			log_info("runtime %s: %s (%s)", d->info->id, d->interpreter, d->version);
+		else
+			log_warn("runtime %s unavailable: %s%s%s", d->info->id, d->reason,
+			         d->interpreter[0] ? " at " : "", d->interpreter);
+	}
+}
+
+const struct runtime_def *runtime_def_find(const char *id)
+{
+	for (unsigned i = 0; i < W.nruntimes; i++)
+		if (strcmp(W.runtimes[i].info->id, id) == 0)
+			return &W.runtimes[i];
+	return NULL;
+}
+
+void runtimes_advertised(char *out, size_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < W.nruntimes; i++) {
+		if (!W.runtimes[i].available)
+			continue;
+		int k = snprintf(out + len, n - len, "%s%s", len ? "," : "", W.runtimes[i].info->id);
+		if (k < 0 || (size_t)k >= n - len)
+			break;
+		len += (size_t)k;
+	}
+}

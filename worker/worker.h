@@ -1,0 +1,170 @@
+/*
+ * tf-worker: takes jobs from Redis, runs each in a warm or new sandboxed
+ * instance of its function version, answers the waiting caller and records the
+ * invocation. One process per runner node.
+ */
+#ifndef TF_WORKER_H
+#define TF_WORKER_H
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "job.h"
+#include "rds.h"
+#include "runtime.h"
+
+#define TF_INSTANCE_PIDS_MAX 64   /* threads and processes of one instance */
+#define TF_INSTANCE_NOFILE 1024
+
+/* One runtime as this runner has it. */
+struct runtime_def {
+	const struct runtime_info *info;
+	char interpreter[PATH_MAX];
+	char bind_dir[PATH_MAX];   /* bound read-only at the same path; "" when under /usr */
+	bool available;
+	char version[32];          /* what the interpreter reported */
+	char reason[160];          /* why it is unavailable */
+};
+
+/* cgroup.c: the resource box of one instance, v1 or v2. */
+enum cgroup_mode { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
+
+struct cgroup {
+	char memory[PATH_MAX];  /* v2: the one directory; v1: the memory controller's */
+	char pids[PATH_MAX];    /* v1 only */
+	char cpu[PATH_MAX];     /* v1 only */
+	bool created;
+};
+
+enum cgroup_mode cgroup_init(const char *runner_id);
+int cgroup_create(struct cgroup *cg, int slot, int memory_mb);
+/* Opens the cgroup.procs files a child writes "0" into to join; -1 ends the list. */
+int cgroup_join_fds(const struct cgroup *cg, int fds[4]);
+long long cgroup_peak_bytes(const struct cgroup *cg);
+bool cgroup_oom_killed(const struct cgroup *cg);
+void cgroup_destroy(struct cgroup *cg);
+
+/* A line-oriented reader over one pipe, bounded. */
+struct linebuf {
+	struct buf b;
+	size_t max;
+	bool overflow;
+};
+
+/* One sandbox serving one function version, one invocation at a time. */
+struct instance {
+	int slot;
+	pid_t pid;                 /* the bwrap process */
+	int ctl_in, ctl_out;       /* frames to and from the bootstrap */
+	int out_fd, err_fd;        /* the handler's stdout and stderr */
+	struct linebuf ctl, out, err;
+	char key[96];              /* "fn_…@version" it serves */
+	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
+	const struct runtime_def *rt;
+	struct cgroup cg;
+	int64_t last_used_ms;      /* monotonic */
+	bool busy;
+	bool live;
+	long invocations;
+};
+
+/* A log line an invocation produced. */
+struct log_line {
+	int64_t ts_ms;
+	const char *level;         /* "INFO" or "ERROR" */
+	char *message;
+};
+
+struct log_lines {
+	struct log_line *v;
+	size_t n, cap;
+	size_t bytes;              /* kept so far */
+	size_t dropped_bytes;      /* over TF_MAX_LOG_BYTES, reported in a last line */
+};
+
+/* Settings fixed at start-up. */
+struct worker {
+	const struct config *cfg;
+	char id[64];
+	char hostname[256];
+	char dir[PATH_MAX];            /* state: code cache, bootstraps */
+	char bootstrap_dir[PATH_MAX];  /* the copy inside dir the sandboxes bind */
+	struct db_config dbc;
+	struct rds_config rdc;
+	struct runtime_def runtimes[8];
+	unsigned nruntimes;
+	enum cgroup_mode cgroups;
+	int slots;
+	int max_instances;
+	int idle_seconds;
+	uid_t uid_base;
+	int tmp_mb;
+	int64_t started_ms;
+	volatile bool stopping;
+};
+
+extern struct worker W;
+
+/* runtimes.c */
+void runtimes_detect(void);
+const struct runtime_def *runtime_def_find(const char *id);
+/* "nodejs20,python3.11" */
+void runtimes_advertised(char *out, size_t n);
+
+/* sandbox.c */
+int sandbox_spawn(struct instance *in, const char *task_dir);
+
+/* frame.c */
+void linebuf_init(struct linebuf *lb, size_t max);
+void linebuf_free(struct linebuf *lb);
+/* Reads what the fd has, up to the bound; 0 on data or EAGAIN, 1 at end of file, -1 on error. */
+int linebuf_fill(struct linebuf *lb, int fd);
+/*
+ * Takes the next line (without its newline) into out; false if none is whole.
+ * A line longer than the bound comes out cut, with lb->overflow set.
+ */
+bool linebuf_next(struct linebuf *lb, struct buf *out);
+/* Takes an unterminated last line, at end of file. */
+bool linebuf_rest(struct linebuf *lb, struct buf *out);
+int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono);
+
+/* instance.c */
+/* Starts the sandbox and checks the interpreter's version; version gets what it reported. */
+int instance_boot(struct instance *in, const struct runtime_def *rt, const char *task_dir,
+                  int memory_mb, char *version, size_t vsz);
+/* Boots and loads the job's function; on failure the outcome says why (init errors included). */
+int instance_start(struct instance *in, const struct job *j, const struct runtime_def *rt,
+                   const char *code_dir, struct outcome *oc, struct log_lines *logs);
+void instance_invoke(struct instance *in, const struct job *j, struct outcome *oc,
+                     struct log_lines *logs);
+void instance_stop(struct instance *in);
+void log_lines_free(struct log_lines *l);
+
+/* pool.c */
+void pool_init(void);
+/* A warm instance of key marked busy, or a free slot (live false) to start one in. */
+struct instance *pool_acquire(const char *key, bool *warm);
+void pool_release(struct instance *in);
+void pool_reap_idle(void);
+void pool_stop_all(void);
+int pool_count(int *busy);
+
+/* codecache.c */
+int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *why, size_t whysz);
+
+/* queue.c */
+void *dispatcher_main(void *arg);
+
+/* recorder.c */
+void *recorder_main(void *arg);
+/* Appends the record of a finished invocation to the command pipeline of rds. */
+char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs);
+
+#endif
