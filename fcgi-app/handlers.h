@@ -13,6 +13,7 @@ int tau_billing_upgrade(struct req *r);
 int tau_keys_create(struct req *r);
 int tau_keys_list(struct req *r);
 int tau_keys_delete(struct req *r);
+int tau_account_get(struct req *r);
 /* functions.c */
 int tau_functions_create(struct req *r);
 int tau_functions_list(struct req *r);

@@ -19,6 +19,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/signup", tau_signup, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
 	{ "GET", "/api/signup/limits", tau_signup_limits, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
 	{ "POST", "/api/billing/upgrade", tau_billing_upgrade, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0 },
+	{ "GET", "/api/account", tau_account_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
 	{ "POST", "/api/keys", tau_keys_create, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0 },
 	{ "GET", "/api/keys", tau_keys_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "read", 0 },
 	{ "DELETE", "/api/keys/{id}", tau_keys_delete, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "delete", 0 },

@@ -6,6 +6,8 @@
 #include "api.h"
 #include "handlers.h"
 #include "ids.h"
+#include "keys.h"
+#include "timefmt.h"
 #include "jsonx.h"
 #include "tenant.h"
 #include "validate.h"
@@ -201,4 +203,49 @@ int tau_keys_delete(struct req *r)
 	jadd_bool(out, "deleted", true);
 	jadd_str(out, "id", r->params[0]);
 	return req_reply(r, 200, out);
+}
+
+/* Today's invocations so far, from the daily counter the invoke path keeps. */
+static long long invocations_today(struct req *r)
+{
+	char key[128], day[16];
+
+	utc_day(now_ms(), day, sizeof(day));
+	snprintf(key, sizeof(key), TF_KEY_QUOTA_FMT, r->who.tenant, day);
+	redisReply *rep = rds_cmd(r->conn->rds, "GET %s", key);
+	long long n = rds_int(rep, 0);
+	freeReplyObject(rep);
+	return n;
+}
+
+/* GET /api/account — the caller's tenant, plan and usage (beyond the reference) */
+int tau_account_get(struct req *r)
+{
+	struct db_rows *rows = NULL;
+
+	if (db_query(r->conn->db,
+	             "SELECT t.id, t.plan, t.agent, DATE_FORMAT(t.created_at, '%Y-%m-%dT%H:%i:%sZ'),"
+	             " (SELECT COUNT(*) FROM functions f WHERE f.tenant_id = t.id AND f.deleted_at IS NULL),"
+	             " (SELECT COUNT(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)"
+	             " FROM tenants t WHERE t.id = ?",
+	             DB_ARGS(DB_STR(r->who.tenant)), &rows) != 0)
+		return req_db_fail(r, "account");
+	if (rows->nrows == 0) {
+		db_rows_free(rows);
+		return tf_fail(&r->err, TF_E_NOT_FOUND, "Tenant not found");
+	}
+	const struct plan_limits *limits = tenant_limits(r);
+	json_object *o = json_object_new_object();
+	jadd_str(o, "tenantId", db_val(rows, 0, 0));
+	jadd_str(o, "plan", db_val(rows, 0, 1));
+	jadd_str(o, "agent", db_val(rows, 0, 2));
+	jadd_str(o, "createdAt", db_val(rows, 0, 3));
+	json_object_object_add(o, "limits", limits ? plan_limits_json(limits) : NULL);
+	json_object *usage = json_object_new_object();
+	jadd_int(usage, "functions", db_ll(rows, 0, 4, 0));
+	jadd_int(usage, "invocationsToday", invocations_today(r));
+	jadd_int(usage, "apiKeys", db_ll(rows, 0, 5, 0));
+	json_object_object_add(o, "usage", usage);
+	db_rows_free(rows);
+	return req_reply(r, 200, o);
 }

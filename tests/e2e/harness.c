@@ -1,0 +1,301 @@
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static CURL *curl;
+static const char *base;
+static char failure[2048];
+static bool failed;
+static struct resp *last;  /* freed at the next request: tests never free responses */
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(failure, sizeof(failure), "%s:%d: ", file, line);
+
+	va_start(ap, fmt);
+	vsnprintf(failure + n, sizeof(failure) - (size_t)n, fmt, ap);
+	va_end(ap);
+	failed = true;
+}
+
+bool t_failed(void)
+{
+	return failed;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct resp *r = ctx;
+	size_t len = size * n;
+	r->body = realloc(r->body, r->len + len + 1);
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct resp *r = ctx;
+	size_t len = size * n, have = strlen(r->headers);
+	if (have + len + 1 < sizeof(r->headers)) {
+		memcpy(r->headers + have, p, len);
+		r->headers[have + len] = '\0';
+	}
+	return len;
+}
+
+static void resp_free(struct resp *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	json_object_put(r->json);
+	free(r);
+}
+
+/* Responses of one test are kept until the next test starts. */
+#define KEEP 64
+static struct resp *kept[KEEP];
+static size_t nkept;
+
+static void keep(struct resp *r)
+{
+	if (nkept == KEEP) {
+		resp_free(kept[0]);
+		memmove(kept, kept + 1, (KEEP - 1) * sizeof(kept[0]));
+		nkept--;
+	}
+	kept[nkept++] = r;
+}
+
+static void release_all(void)
+{
+	for (size_t i = 0; i < nkept; i++)
+		resp_free(kept[i]);
+	nkept = 0;
+	last = NULL;
+}
+
+struct resp *http_raw(const char *method, const char *path, const char *auth_header,
+                      const char *body, size_t len)
+{
+	struct resp *r = calloc(1, sizeof(*r));
+	struct curl_slist *h = NULL;
+	char url[4096];
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+	if (auth_header)
+		h = curl_slist_append(h, auth_header);
+	if (body) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	CURLcode rc = curl_easy_perform(curl);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		r->status = -1;
+		r->body = strdup(curl_easy_strerror(rc));
+		r->len = strlen(r->body);
+	} else {
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+		if (r->body)
+			r->json = json_tokener_parse(r->body);
+	}
+	keep(r);
+	last = r;
+	return r;
+}
+
+struct resp *http(const char *method, const char *path, const char *key, const char *body)
+{
+	char auth[512];
+
+	if (key)
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+	return http_raw(method, path, key ? auth : NULL, body, body ? strlen(body) : 0);
+}
+
+struct resp *httpf(const char *method, const char *key, const char *body, const char *pathfmt, ...)
+{
+	char path[2048];
+	va_list ap;
+
+	va_start(ap, pathfmt);
+	vsnprintf(path, sizeof(path), pathfmt, ap);
+	va_end(ap);
+	return http(method, path, key, body);
+}
+
+const char *resp_header(const struct resp *r, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = r->headers; *p;) {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ')
+				v++;
+			snprintf(out, n, "%.*s", (int)(p + len - v), v);
+			return out;
+		}
+		p = eol ? eol + 2 : p + len;
+	}
+	return NULL;
+}
+
+json_object *jp(json_object *o, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save, *tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save)) {
+		if (json_object_is_type(o, json_type_array) && isdigit((unsigned char)tok[0]))
+			o = json_object_array_get_idx(o, (size_t)atoi(tok));
+		else if (!json_object_object_get_ex(o, tok, &o))
+			return NULL;
+	}
+	return o;
+}
+
+const char *jps(json_object *o, const char *path)
+{
+	json_object *v = jp(o, path);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+long long jpi(json_object *o, const char *path, long long def)
+{
+	json_object *v = jp(o, path);
+	return v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+	           ? json_object_get_int64(v) : def;
+}
+
+void sleep_ms(int ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
+}
+
+void unique(const char *prefix, char *out, size_t n)
+{
+	static unsigned counter;
+	snprintf(out, n, "%s-%x%x", prefix, (unsigned)getpid() & 0xfff, ++counter * 7919u + (unsigned)time(NULL) % 9973u);
+}
+
+void signup(const char *prefix, char key[128], char tenant[80])
+{
+	char body[256];
+
+	unique(prefix, tenant, 80);
+	snprintf(body, sizeof(body), "{\"tenantId\":\"%s\",\"agent\":\"tf-e2e\"}", tenant);
+	struct resp *r = http("POST", "/api/signup", NULL, body);
+	const char *k = jps(r->json, "apiKey");
+	snprintf(key, 128, "%s", k ? k : "signup-failed");
+}
+
+char *fn_body(const char *name, const char *runtime, const char *handler, const char *code,
+              const char *extra)
+{
+	json_object *o = extra ? json_tokener_parse(extra) : json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "runtime", json_object_new_string(runtime));
+	json_object_object_add(o, "handler", json_object_new_string(handler));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}
+
+bool create_fn(const char *key, const char *body, char id[64])
+{
+	struct resp *r = http("POST", "/saas/api/v1/sdk/tau/functions", key, body);
+	const char *v = jps(r->json, "id");
+	snprintf(id, 64, "%s", v ? v : "");
+	return r->status == 201 && v != NULL;
+}
+
+bool deploy_fn(const char *key, const char *id)
+{
+	return httpf("POST", key, NULL, "/saas/api/v1/sdk/tau/functions/%s/deploy", id)->status == 200;
+}
+
+struct resp *invoke_fn(const char *key, const char *id, const char *payload_json)
+{
+	char *body = NULL;
+	if (payload_json && asprintf(&body, "{\"payload\":%s}", payload_json) < 0)
+		body = NULL;
+	struct resp *r = httpf("POST", key, body ? body : "{}", "/saas/api/v1/sdk/tau/functions/%s/invoke", id);
+	free(body);
+	return r;
+}
+
+static const struct suite *const suites[] = {
+	&suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
+	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
+};
+
+int main(void)
+{
+	const char *filter = getenv("TF_TEST_FILTER");
+	int n = 0, bad = 0;
+
+	base = getenv("TF_BASE_URL");
+	if (base == NULL) {
+		fprintf(stderr, "TF_BASE_URL is not set\n");
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl = curl_easy_init();
+	size_t total = 0;
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++)
+		for (size_t i = 0; i < suites[s]->n; i++)
+			total += !filter || strstr(suites[s]->tests[i].name, filter);
+	printf("1..%zu\n", total);
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (size_t i = 0; i < suites[s]->n; i++) {
+			const struct test *t = &suites[s]->tests[i];
+			if (filter && !strstr(t->name, filter))
+				continue;
+			failed = false;
+			failure[0] = '\0';
+			struct timespec a, b;
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			t->fn();
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+			n++;
+			if (failed) {
+				bad++;
+				printf("not ok %d - %s\n# %s\n", n, t->name, failure);
+			} else {
+				printf("ok %d - %s # %.2fs\n", n, t->name, secs);
+			}
+			fflush(stdout);
+			release_all();
+		}
+	}
+	curl_easy_cleanup(curl);
+	curl_global_cleanup();
+	return bad ? 1 : 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * End-to-end tests: a client of the running stack, over HTTP through nginx,
+ * exactly as a user's would be. Each test is one behaviour; the runner prints
+ * TAP ("ok N - name" / "not ok N - name").
+ */
+#ifndef TF_E2E_HARNESS_H
+#define TF_E2E_HARNESS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct resp {
+	long status;
+	char *body;
+	size_t len;
+	json_object *json;      /* parsed body, NULL if not JSON */
+	char headers[8192];     /* raw header block */
+};
+
+struct test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Registers a file's tests; each test file defines one such table. */
+struct suite {
+	const struct test *tests;
+	size_t n;
+};
+
+extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invoke,
+	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox;
+
+/* The failure of the running test, set by CHECK. */
+void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool t_failed(void);
+
+#define CHECK(cond, ...)                                                        \
+	do {                                                                        \
+		if (!(cond)) {                                                          \
+			t_fail(__FILE__, __LINE__, __VA_ARGS__);                            \
+			return;                                                             \
+		}                                                                       \
+	} while (0)
+
+#define CHECK_STATUS(r, code)                                                   \
+	CHECK((r)->status == (code), "HTTP %ld, expected %d: %.600s", (r)->status,  \
+	      (int)(code), (r)->body ? (r)->body : "")
+
+/* HTTP against TF_BASE_URL. key may be NULL; body may be NULL. */
+struct resp *http(const char *method, const char *path, const char *key, const char *body);
+/* The same with a formatted path. */
+struct resp *httpf(const char *method, const char *key, const char *body, const char *pathfmt, ...)
+	__attribute__((format(printf, 4, 5)));
+struct resp *http_raw(const char *method, const char *path, const char *auth_header,
+                      const char *body, size_t len);
+/* Value of a response header (case-insensitive), into out; NULL if absent. */
+const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
+
+/* Navigates "a.b.0.c" into the response JSON; NULL when absent. */
+json_object *jp(json_object *o, const char *path);
+const char *jps(json_object *o, const char *path);   /* string or NULL */
+long long jpi(json_object *o, const char *path, long long def);
+
+/* A new tenant with a unique id starting with prefix; writes its API key. */
+void signup(const char *prefix, char key[128], char tenant[80]);
+/* Creates a function from a JSON body; returns its id (static storage per call site copy). */
+bool create_fn(const char *key, const char *body, char id[64]);
+/* Builds a Tau create body: name, runtime, handler, code, plus extra fields (JSON object text or NULL). */
+char *fn_body(const char *name, const char *runtime, const char *handler, const char *code,
+              const char *extra);
+bool deploy_fn(const char *key, const char *id);
+struct resp *invoke_fn(const char *key, const char *id, const char *payload_json);
+/* A unique name with this prefix. */
+void unique(const char *prefix, char *out, size_t n);
+void sleep_ms(int ms);
+
+#endif
