@@ -4,8 +4,37 @@
 #include "jsonx.h"
 #include "tf.h"
 
+/*
+ * json-c 0.16 accepts 'single-quoted' strings even in strict mode; JSON does
+ * not. A quote outside any double-quoted string is the only way to write one.
+ */
+static bool has_single_quote(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '\'') {
+			return true;
+		}
+	}
+	return false;
+}
+
 json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz)
 {
+	if (has_single_quote(text, len)) {
+		snprintf(why, whysz, "strings must be in double quotes");
+		return NULL;
+	}
+
 	json_tokener *tok = json_tokener_new_ex(TF_MAX_JSON_DEPTH);
 	json_object *o = NULL;
 

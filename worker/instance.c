@@ -54,19 +54,29 @@ static void log_add(struct log_lines *l, const char *level, const char *p, size_
 		log_push(l, level, p, n);
 }
 
-/* Moves whatever lines one output pipe holds into the logs. Returns 1 at end of file. */
-static int pump_output(struct linebuf *lb, int fd, const char *level, struct log_lines *logs)
+#define STDERR_MARK '\x1e'  /* the bootstraps start every stderr line with it */
+
+static void log_line(struct log_lines *logs, const struct buf *line)
+{
+	if (line->len > 0 && line->data[0] == STDERR_MARK)
+		log_add(logs, "ERROR", line->data + 1, line->len - 1);
+	else
+		log_add(logs, "INFO", line->data, line->len);
+}
+
+/* Moves whatever lines the log pipe holds into the logs. Returns 1 at end of file. */
+static int pump_output(struct instance *in, struct log_lines *logs)
 {
 	struct buf line = BUF_INIT;
 	int rc;
 
 	do {
-		rc = fd >= 0 ? linebuf_fill(lb, fd) : 1;
-		while (linebuf_next(lb, &line))
-			log_add(logs, level, line.data, line.len);
-	} while (rc == 0 && lb->b.len >= lb->max);
-	if (rc != 0 && linebuf_rest(lb, &line))
-		log_add(logs, level, line.data, line.len);
+		rc = in->out_fd >= 0 ? linebuf_fill(&in->out, in->out_fd) : 1;
+		while (linebuf_next(&in->out, &line))
+			log_line(logs, &line);
+	} while (rc == 0 && in->out.b.len >= in->out.max);
+	if (rc != 0 && linebuf_rest(&in->out, &line))
+		log_line(logs, &line);
 	buf_free(&line);
 	return rc != 0;
 }
@@ -79,7 +89,7 @@ static int pump_output(struct linebuf *lb, int fd, const char *level, struct log
 static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct log_lines *logs,
                                  struct buf *frame)
 {
-	bool out_open = true, err_open = true;
+	bool out_open = true;
 
 	for (;;) {
 		if (linebuf_next(&in->ctl, frame))
@@ -87,20 +97,17 @@ static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct l
 		int64_t left = deadline - mono_ms();
 		if (left <= 0)
 			return W_TIMEOUT;
-		struct pollfd p[3] = {
+		struct pollfd p[2] = {
 			{ .fd = in->ctl_out, .events = POLLIN },
 			{ .fd = out_open ? in->out_fd : -1, .events = POLLIN },
-			{ .fd = err_open ? in->err_fd : -1, .events = POLLIN },
 		};
-		int n = poll(p, 3, (int)(left > 1000 ? 1000 : left));
+		int n = poll(p, 2, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno != EINTR)
 			return W_EOF;
 		if (n <= 0)
 			continue;
-		if (p[1].revents && pump_output(&in->out, in->out_fd, "INFO", logs))
+		if (p[1].revents && pump_output(in, logs))
 			out_open = false;
-		if (p[2].revents && pump_output(&in->err, in->err_fd, "ERROR", logs))
-			err_open = false;
 		if (p[0].revents) {
 			int rc = linebuf_fill(&in->ctl, in->ctl_out);
 			if (rc != 0 && !linebuf_next(&in->ctl, frame))
@@ -114,8 +121,7 @@ static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct l
 /* Takes everything already written to stdout and stderr, without waiting. */
 static void drain_output(struct instance *in, struct log_lines *logs)
 {
-	pump_output(&in->out, in->out_fd, "INFO", logs);
-	pump_output(&in->err, in->err_fd, "ERROR", logs);
+	pump_output(in, logs);
 }
 
 /* Reaps the sandbox; its exit status when it ended by itself, -1 when it had to be killed. */
@@ -145,15 +151,14 @@ void instance_stop(struct instance *in)
 {
 	if (in->pid > 0)
 		reap(in, true);
-	int fds[4] = { in->ctl_in, in->ctl_out, in->out_fd, in->err_fd };
-	for (int i = 0; i < 4; i++)
+	int fds[3] = { in->ctl_in, in->ctl_out, in->out_fd };
+	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	in->ctl_in = in->ctl_out = in->out_fd = in->err_fd = -1;
+	in->ctl_in = in->ctl_out = in->out_fd = -1;
 	cgroup_destroy(&in->cg);
 	linebuf_free(&in->ctl);
 	linebuf_free(&in->out);
-	linebuf_free(&in->err);
 	in->live = false;
 	in->key[0] = '\0';
 }
@@ -207,10 +212,9 @@ int instance_boot(struct instance *in, const struct runtime_def *rt, const char 
 	int rc = -1;
 
 	in->rt = rt;
-	in->ctl_in = in->ctl_out = in->out_fd = in->err_fd = -1;
+	in->ctl_in = in->ctl_out = in->out_fd = -1;
 	linebuf_init(&in->ctl, TF_MAX_FRAME);
 	linebuf_init(&in->out, TF_MAX_LOG_LINE);
-	linebuf_init(&in->err, TF_MAX_LOG_LINE);
 	in->live = true;
 	if (cgroup_create(&in->cg, in->slot, memory_mb) != 0 || sandbox_spawn(in, task_dir) != 0)
 		goto out;

@@ -94,7 +94,7 @@ static TF_NORETURN void child(const struct instance *in, int fds[5], const int *
 	if (setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_NOFILE, &nofile) != 0 ||
 	    setrlimit(RLIMIT_FSIZE, &fsz) != 0)
 		_exit(126);
-	/* 0 /dev/null, 1 stdout, 2 stderr, 3 frames in, 4 frames out. */
+	/* 0 /dev/null, 1 and 2 the log pipe, 3 frames in, 4 frames out. */
 	int high[5];
 	for (int i = 0; i < 5; i++)
 		if ((high[i] = fcntl(fds[i], F_DUPFD, CHILD_FD_BASE)) < 0)
@@ -120,13 +120,13 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 	struct argv_builder a = { .n = 0 };
 	char tmp_size[32];
 	int devnull = -1, p_in[2] = { -1, -1 }, p_ctl[2] = { -1, -1 }, p_out[2] = { -1, -1 },
-	    p_err[2] = { -1, -1 }, cg_fds[4] = { -1, -1, -1, -1 };
+	    cg_fds[4] = { -1, -1, -1, -1 };
 	int rc = -1;
 
 	snprintf(tmp_size, sizeof(tmp_size), "%lld", (long long)W.tmp_mb * 1024 * 1024);
 	build_argv(&a, in->rt, task_dir, tmp_size);
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe_pair(p_in) != 0 ||
-	    pipe_pair(p_ctl) != 0 || pipe_pair(p_out) != 0 || pipe_pair(p_err) != 0) {
+	    pipe_pair(p_ctl) != 0 || pipe_pair(p_out) != 0) {
 		log_error("sandbox pipes: %s", strerror(errno));
 		goto out;
 	}
@@ -134,7 +134,11 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 		log_error("cannot open the cgroup of instance %d: %s", in->slot, strerror(errno));
 		goto out;
 	}
-	int child_fds[5] = { devnull, p_out[1], p_err[1], p_in[0], p_ctl[1] };
+	/*
+	 * stdout and stderr share one pipe, so lines keep the order they were written
+	 * in; the bootstraps mark stderr lines (docs/runtime-protocol.md).
+	 */
+	int child_fds[5] = { devnull, p_out[1], p_out[1], p_in[0], p_ctl[1] };
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
@@ -147,16 +151,15 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 	in->ctl_in = p_in[1], p_in[1] = -1;
 	in->ctl_out = p_ctl[0], p_ctl[0] = -1;
 	in->out_fd = p_out[0], p_out[0] = -1;
-	in->err_fd = p_err[0], p_err[0] = -1;
 	/* The worker never blocks on an instance: every read and write waits in poll. */
-	int mine[4] = { in->ctl_in, in->ctl_out, in->out_fd, in->err_fd };
-	for (int i = 0; i < 4; i++)
+	int mine[3] = { in->ctl_in, in->ctl_out, in->out_fd };
+	for (int i = 0; i < 3; i++)
 		fcntl(mine[i], F_SETFL, fcntl(mine[i], F_GETFL) | O_NONBLOCK);
 	rc = 0;
 out:
 	{
 		int all[] = { devnull, p_in[0], p_in[1], p_ctl[0], p_ctl[1], p_out[0], p_out[1],
-		              p_err[0], p_err[1], cg_fds[0], cg_fds[1], cg_fds[2] };
+		              cg_fds[0], cg_fds[1], cg_fds[2] };
 		for (size_t i = 0; i < TF_ARRAY_LEN(all); i++)
 			if (all[i] >= 0)
 				close(all[i]);

@@ -63,8 +63,8 @@ struct instance {
 	int slot;
 	pid_t pid;                 /* the bwrap process */
 	int ctl_in, ctl_out;       /* frames to and from the bootstrap */
-	int out_fd, err_fd;        /* the handler's stdout and stderr */
-	struct linebuf ctl, out, err;
+	int out_fd;                /* the handler's stdout and stderr, one pipe */
+	struct linebuf ctl, out;
 	char key[96];              /* "fn_…@version" it serves */
 	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
 	const struct runtime_def *rt;
@@ -78,7 +78,7 @@ struct instance {
 /* A log line an invocation produced. */
 struct log_line {
 	int64_t ts_ms;
-	const char *level;         /* "INFO" or "ERROR" */
+	const char *level;         /* "INFO", or "ERROR" for what went to stderr */
 	char *message;
 };
 

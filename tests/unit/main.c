@@ -1,0 +1,25 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+int main(void)
+{
+	const struct unit_table *tables[] = { &unit_parsing, &unit_validate, &unit_handler, &unit_codezip, &unit_job };
+	const char *filter = getenv("TF_TEST_FILTER");
+	size_t n = 0;
+	struct CMUnitTest *all = NULL;
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (size_t i = 0; i < tables[t]->n; i++) {
+			if (filter && !strstr(tables[t]->tests[i].name, filter))
+				continue;
+			all = realloc(all, (n + 1) * sizeof(*all));
+			all[n++] = tables[t]->tests[i];
+		}
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	int failed = _cmocka_run_group_tests("unit", all, n, NULL, NULL);
+	free(all);
+	return failed ? 1 : 0;
+}

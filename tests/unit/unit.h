@@ -1,0 +1,20 @@
+/* Unit tests of pure code, one table per file, run as one cmocka group. */
+#ifndef TF_UNIT_H
+#define TF_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+struct unit_table {
+	const struct CMUnitTest *tests;
+	size_t n;
+};
+
+#define UNIT_TABLE(name, arr) const struct unit_table name = { arr, sizeof(arr) / sizeof(arr[0]) }
+
+extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_job;
+
+#endif

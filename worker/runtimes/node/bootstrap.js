@@ -1,0 +1,295 @@
+'use strict';
+// TauFunctions bootstrap for Node.js (18, 20, 22). The contract it implements is
+// docs/runtime-protocol.md: control frames arrive on fd 3 and leave on fd 4, one JSON
+// object per line; fds 1 and 2 (one pipe) carry the handler's logs.
+
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+const util = require('util');
+const { pathToFileURL } = require('url');
+
+const TASK_ROOT = '/var/task';
+const IN_FD = 3;
+const OUT_FD = 4;
+// fds 1 and 2 share one pipe, so the worker reads log lines in the order they were
+// written; a line the handler wrote to stderr starts with this byte.
+const STDERR_MARK = '\x1e';
+
+// process.stderr, with STDERR_MARK at the start of every line. console.error, console.warn
+// and console.trace all write through this method.
+let stderrAtLineStart = true;
+const stderrWrite = process.stderr.write.bind(process.stderr);
+process.stderr.write = function markedWrite(chunk, encoding, callback) {
+  if (typeof encoding === 'function') {
+    callback = encoding;
+    encoding = undefined;
+  }
+  let text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  if (typeof chunk === 'string' && encoding && !/^utf-?8$/i.test(encoding)) {
+    text = Buffer.from(chunk, encoding).toString('utf8');
+  }
+  if (text === '') return stderrWrite(text, callback);
+  const ends = text.endsWith('\n');
+  let marked = (ends ? text.slice(0, -1) : text).split('\n').join('\n' + STDERR_MARK);
+  if (stderrAtLineStart) marked = STDERR_MARK + marked;
+  stderrAtLineStart = ends;
+  return stderrWrite(ends ? marked + '\n' : marked, callback);
+};
+
+let meta = null;     // the load frame
+let handler = null;  // the user's function, once loaded
+let current = null;  // the running invocation's failWith(shape), for process-level errors
+
+// A blocking write on a Buffer so that frames of several MB go out whole and in order.
+// fd 4 should be a blocking pipe; should it be non-blocking, wait a millisecond and retry.
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+function writeFrame(text) {
+  const buf = Buffer.from(text + '\n', 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(OUT_FD, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') process.exit(1); // the worker is gone; nobody to answer
+      Atomics.wait(napCell, 0, 0, 1);
+    }
+  }
+}
+
+// Node's console is not synchronous on pipes after all: Node makes fds 1 and 2
+// non-blocking and queues whatever the pipe cannot take at once. A frame must not
+// overtake the logs written before it, so it waits until both queues are empty.
+function logsFlushed() {
+  return new Promise(function poll(resolve) {
+    // "> 0" rather than "=== 0": a stream some library put in their place may not count.
+    if (!(process.stdout.writableLength > 0 || process.stderr.writableLength > 0)) resolve();
+    else setTimeout(poll, 1, resolve);
+  });
+}
+
+function isError(e) {
+  return e instanceof Error || util.types.isNativeError(e);
+}
+
+function describe(value) {
+  try { return String(value); } catch (_) { return Object.prototype.toString.call(value); }
+}
+
+// The error shape of the protocol. Non-Error values are typed by typeof, as Lambda does.
+function errorShape(e) {
+  if (!isError(e)) return fault(typeof e, describe(e));
+  try {
+    const name = describe(e.name);
+    const message = describe(e.message);
+    let stack = typeof e.stack === 'string' ? e.stack : '';
+    // The stack starts with "Name: message", which may span several lines; drop all of it.
+    // Node puts "file:line" and the source excerpt in front of a syntax error's header
+    // instead; those lines are the useful ones, so such a stack is kept whole.
+    const header = message ? `${name}: ${message}` : name;
+    if (stack.startsWith(header)) stack = stack.slice(header.length);
+    const lines = stack.split('\n').filter((l) => l !== '');
+    // Frames from here down are the bootstrap calling the handler: noise to its author.
+    const ours = lines.findIndex((l) => l.includes(__filename));
+    return fault(name, message, ours < 0 ? lines : lines.slice(0, ours));
+  } catch (_) {
+    // Getters on a user's error object can throw; the invocation must still be answered.
+    return fault('handled', 'the error could not be read (its name, message or stack threw)');
+  }
+}
+
+function fault(errorType, errorMessage, stackTrace = []) {
+  return { errorType, errorMessage, stackTrace };
+}
+
+function errorFrame(requestId, shape) {
+  const frame = { type: 'error' };
+  if (requestId !== undefined) frame.requestId = requestId;
+  frame.error = shape;
+  return JSON.stringify(frame);
+}
+
+function resultFrame(requestId, value) {
+  let body;
+  try {
+    body = JSON.stringify(value === undefined ? null : value);
+  } catch (e) {
+    return errorFrame(requestId, fault('Runtime.MarshalError', `Unable to stringify response body: ${describe(e && e.message)}`));
+  }
+  // Functions and symbols stringify to undefined; Lambda answers null for them.
+  if (body === undefined) body = 'null';
+  // Spliced rather than re-stringified: the body may be megabytes.
+  return `{"type":"result","requestId":${JSON.stringify(requestId)},"result":${body}}`;
+}
+
+// Lambda's rule: the nearest package.json decides whether a .js file is an ES module.
+function isModuleScope(file) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
+    } catch (e) {
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') return false;
+    }
+    if (dir === path.dirname(dir)) return false;
+  }
+}
+
+function isFile(file) {
+  try { return fs.statSync(file).isFile(); } catch (_) { return false; }
+}
+
+// "dir/file.a.b" → module dir/file, property path a.b (the first dot after the last slash).
+async function resolveHandler(spec) {
+  const slash = spec.lastIndexOf('/');
+  const base = spec.slice(slash + 1);
+  const dot = base.indexOf('.');
+  if (dot < 1 || dot === base.length - 1) {
+    throw fault('Runtime.MalformedHandlerName', `Bad handler ${spec}: expected module.function`);
+  }
+  const moduleName = spec.slice(0, slash + 1) + base.slice(0, dot);
+  const props = base.slice(dot + 1).split('.');
+
+  const file = ['.js', '.mjs', '.cjs'].map((ext) => path.resolve(TASK_ROOT, moduleName + ext)).find(isFile);
+  if (!file) throw fault('Runtime.ImportModuleError', `Error: Cannot find module '${moduleName}'`);
+
+  let mod;
+  try {
+    const esm = file.endsWith('.mjs') || (file.endsWith('.js') && isModuleScope(file));
+    mod = esm ? await import(pathToFileURL(file).href) : require(file);
+  } catch (e) {
+    const shape = errorShape(e);
+    const type = e instanceof SyntaxError ? 'Runtime.UserCodeSyntaxError' : 'Runtime.ImportModuleError';
+    throw fault(type, `${shape.errorType}: ${shape.errorMessage}`, shape.stackTrace);
+  }
+
+  let fn = mod;
+  for (const p of props) fn = fn === null || fn === undefined ? undefined : fn[p];
+  if (fn === undefined) throw fault('Runtime.HandlerNotFound', `${spec} is undefined or not exported`);
+  if (typeof fn !== 'function') throw fault('Runtime.HandlerNotFound', `${spec} is not a function`);
+  return fn;
+}
+
+async function load(frame) {
+  meta = frame;
+  // Replace, not merge: bubblewrap leaves PWD behind, and the function sees only its own env.
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, frame.env || {});
+  let answer = '{"type":"ready"}';
+  try {
+    handler = await resolveHandler(String(frame.handler));
+  } catch (shape) {
+    answer = errorFrame(undefined, shape); // resolveHandler throws nothing but protocol shapes
+  }
+  await logsFlushed();
+  writeFrame(answer);
+}
+
+// Settles when the invocation has been answered. Every path into an answer goes through
+// succeed/fail, which let only the first one through: a handler may both resolve and
+// call back, and a stray callback may fire long after its invocation ended.
+function invoke(frame) {
+  return new Promise((settled) => {
+    const requestId = frame.requestId;
+    let answered = false;
+    const finish = (makeFrame) => {
+      if (answered) return;
+      answered = true;
+      if (current === failWith) current = null;
+      // Serialized now: code still running while the logs drain may mutate the result.
+      const text = makeFrame();
+      logsFlushed().then(() => {
+        writeFrame(text);
+        settled();
+      });
+    };
+    const succeed = (value) => finish(() => resultFrame(requestId, value));
+    const failWith = (shape) => finish(() => errorFrame(requestId, shape));
+    const fail = (err) => failWith(errorShape(err));
+    const callback = (err, value) => (err !== undefined && err !== null ? fail(err) : succeed(value));
+    current = failWith;
+
+    const deadline = Number(frame.deadlineMs);
+    const context = {
+      awsRequestId: requestId,
+      functionName: meta.functionName,
+      functionVersion: meta.functionVersion,
+      memoryLimitInMB: String(meta.memoryLimitInMB),
+      logGroupName: meta.logGroupName,
+      logStreamName: meta.logStreamName,
+      invokedFunctionArn: frame.invokedFunctionArn,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      succeed,
+      fail,
+      done: callback,
+    };
+
+    let returned;
+    try {
+      returned = handler(frame.event, context, callback);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') &&
+        typeof returned.then === 'function') {
+      // Promise.resolve adopts the thenable in a later job, so a throwing then() rejects.
+      Promise.resolve(returned).then(succeed, fail);
+    } else if (handler.length < 3) {
+      succeed(returned);
+    }
+    // Otherwise the handler answers through callback or context.succeed/fail/done.
+  });
+}
+
+// Errors that escape the handler's own promise chain end the running invocation; with
+// nothing running there is no one to tell but stderr. Either way the instance lives on.
+process.on('uncaughtException', (e) => {
+  if (current) current(errorShape(e));
+  else process.stderr.write(`Uncaught exception outside an invocation: ${isError(e) ? e.stack : describe(e)}\n`);
+});
+process.on('unhandledRejection', (reason) => {
+  if (!current) {
+    process.stderr.write(`Unhandled rejection outside an invocation: ${isError(reason) ? reason.stack : describe(reason)}\n`);
+  } else if (isError(reason)) {
+    current(errorShape(reason));
+  } else {
+    current(fault('Runtime.UnhandledPromiseRejection', describe(reason)));
+  }
+});
+
+// Frames are handled strictly one after another: an invocation must be answered before
+// the next frame is looked at.
+let queue = Promise.resolve();
+function dispatch(line) {
+  let frame;
+  try {
+    frame = JSON.parse(line);
+  } catch (_) {
+    return; // not a frame; the worker never sends these
+  }
+  if (!frame || typeof frame !== 'object') return;
+  // A second load, or an invoke after a failed load, has no meaning; the worker sends neither.
+  if (frame.type === 'load') queue = queue.then(() => (meta ? undefined : load(frame)));
+  else if (frame.type === 'invoke') queue = queue.then(() => (handler ? invoke(frame) : undefined));
+}
+
+writeFrame(JSON.stringify({ type: 'boot', runtimeVersion: process.version }));
+
+// A net.Socket reads the pipe through the event loop rather than tying up a thread-pool
+// thread, which the handler's fs and crypto calls would otherwise be short of.
+const input = new net.Socket({ fd: IN_FD, readable: true, writable: false });
+let partial = [];
+input.on('data', (chunk) => {
+  let start = 0;
+  let nl;
+  while ((nl = chunk.indexOf(10, start)) !== -1) {
+    partial.push(chunk.subarray(start, nl));
+    dispatch(Buffer.concat(partial).toString('utf8'));
+    partial = [];
+    start = nl + 1;
+  }
+  if (start < chunk.length) partial.push(chunk.subarray(start));
+});
+input.on('end', () => process.exit(0));
+input.on('error', () => process.exit(0));
