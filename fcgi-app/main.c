@@ -21,6 +21,9 @@
 
 #define TF_API_BACKLOG 1024
 
+/* Lives as long as the process: every request thread reads it. */
+static struct config *config;
+
 struct thread_arg {
 	const struct app *app;
 	int sock;
@@ -86,7 +89,7 @@ int main(int argc, char **argv)
 	}
 	if (config_path == NULL && access(TF_DEFAULT_CONFIG, R_OK) == 0)
 		config_path = TF_DEFAULT_CONFIG;
-	struct config *cfg = config_load(config_path, err, sizeof(err));
+	struct config *cfg = config = config_load(config_path, err, sizeof(err));
 	if (cfg == NULL) {
 		fprintf(stderr, "tf-api: %s\n", err);
 		return 1;

@@ -200,5 +200,7 @@ int main(int argc, char **argv)
 	/* Dispatchers finish their invocation in flight (their pops time out within a second). */
 	sleep(2);
 	pool_stop_all();
+	rds_close(rds);
+	db_close(db);
 	return 0;
 }
