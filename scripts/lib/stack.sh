@@ -1,0 +1,166 @@
+# The one launcher of a TauFunctions stack, used by scripts/up, scripts/test and
+# scripts/bench: MariaDB, Redis, tf-api, tf-worker and nginx, all private to one state
+# directory (sockets, data, logs, pid files), nginx on 127.0.0.1:PORT.
+# shellcheck shell=bash
+
+STACK_PROCS=(nginx tf-worker tf-api redis mysql)
+
+pid_of() { cat "$1/run/$2.pid" 2>/dev/null; }
+alive() { local p; p=$(pid_of "$1" "$2") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# True when every process of the stack in DIR runs.
+stack_alive() {
+	local p
+	for p in "${STACK_PROCS[@]}"; do alive "$1" "$p" || return 1; done
+}
+
+# The worker's directory must be reachable by the sandbox uids, which cannot pass
+# through a directory such as /root (0700); such a stack keeps it elsewhere.
+worker_dir() {
+	local dir=$1 uid=$2
+	if setpriv --reuid="$uid" --regid="$uid" --clear-groups test -x "$dir"; then
+		printf '%s/worker' "$dir"
+	else
+		printf '/var/lib/taufunctions/worker-%s' "$(dir_hash "$dir")"
+	fi
+}
+
+write_config() {
+	local dir=$1 hash uid_base wdir
+	hash=$(dir_hash "$dir")
+	# Two stacks on one machine get their own runner id (it names their cgroups) and
+	# their own range of sandbox uids.
+	uid_base=$((200000 + 4096 * (16#${hash:0:2})))
+	wdir=$(worker_dir "$dir" "$uid_base")
+	mkdir -p "$wdir"
+	chmod 0711 "$wdir"
+	cat > "$dir/taufunctions.conf" <<-CONF
+	# Written by scripts/lib/stack.sh for the stack in $dir.
+	[paths]
+	sql = $TF_REPO/sql
+	[api]
+	socket = $dir/run/tf-api.sock
+	socket_group = nogroup
+	[mariadb]
+	socket = $dir/run/mysql.sock
+	user = root
+	database = taufunctions
+	[redis]
+	socket = $dir/run/redis.sock
+	[worker]
+	id = runner-$hash
+	dir = $wdir
+	bootstrap_dir = $TF_REPO/worker/runtimes
+	[sandbox]
+	uid_base = $uid_base
+	[runtimes]
+	nodejs18 = $(node_binary 18.20.8)
+	nodejs20 = $(node_binary 20.20.2)
+	nodejs22 = $(node_binary 22.23.3)
+	CONF
+}
+
+wait_for() { # seconds, command...
+	local n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+start_mariadb() {
+	local dir=$1
+	if [ ! -d "$dir/db/mysql" ]; then
+		mariadb-install-db --no-defaults --user=root --datadir="$dir/db" \
+			--auth-root-authentication-method=socket --skip-test-db >"$dir/log/mariadb-install.log" 2>&1 ||
+			die "mariadb-install-db failed; see $dir/log/mariadb-install.log"
+	fi
+	alive "$dir" mysql && return 0
+	# max_allowed_packet: a code package of 50 MB travels in one statement.
+	setsid mariadbd --no-defaults --user=root --datadir="$dir/db" --socket="$dir/run/mysql.sock" \
+		--skip-networking --pid-file="$dir/run/mysql.pid" --log-error="$dir/log/mariadb.err" \
+		--max-allowed-packet=256M --character-set-server=utf8mb4 </dev/null >/dev/null 2>&1 &
+	wait_for 60 mariadb-admin --no-defaults -S "$dir/run/mysql.sock" -u root ping ||
+		die "MariaDB did not start; see $dir/log/mariadb.err"
+}
+
+start_redis() {
+	local dir=$1
+	alive "$dir" redis && return 0
+	# AOF: what Redis holds (queued jobs, records not yet in MariaDB) survives a restart.
+	setsid redis-server --port 0 --unixsocket "$dir/run/redis.sock" --unixsocketperm 700 \
+		--dir "$dir/redis" --appendonly yes --appendfsync everysec --daemonize no \
+		--pidfile "$dir/run/redis.pid" --logfile "$dir/log/redis.log" </dev/null >/dev/null 2>&1 &
+	wait_for 30 redis-cli -s "$dir/run/redis.sock" ping || die "Redis did not start; see $dir/log/redis.log"
+}
+
+start_daemon() { # dir name binary
+	local dir=$1 name=$2 bin=$3
+	alive "$dir" "$name" && return 0
+	setsid "$bin" --config "$dir/taufunctions.conf" </dev/null >>"$dir/log/$name.log" 2>&1 &
+	echo $! >"$dir/run/$name.pid"
+}
+
+start_nginx() {
+	local dir=$1 port=$2
+	alive "$dir" nginx && return 0
+	sed -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@API_SOCKET@|$dir/run/tf-api.sock|g" \
+		"$TF_REPO/nginx/taufunctions.conf.in" >"$dir/nginx/taufunctions.conf"
+	sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@LOG_DIR@|$dir/log|g" -e "s|@PID@|$dir/run/nginx.pid|g" \
+		"$TF_REPO/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
+	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -t >"$dir/log/nginx-check.log" 2>&1 ||
+		die "nginx rejects its configuration; see $dir/log/nginx-check.log"
+	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" >>"$dir/log/nginx-error.log" 2>&1 ||
+		die "nginx did not start; see $dir/log/nginx-error.log"
+}
+
+healthy() { curl -fsS -o /dev/null "http://127.0.0.1:$1/health"; }
+
+stack_logs() {
+	local f
+	for f in "$1"/log/*; do
+		[ -s "$f" ] || continue
+		printf '\n==> %s <==\n' "$f" >&2
+		tail -n 30 "$f" >&2
+	done
+}
+
+stack_start() { # dir port
+	local dir=$1 port=$2
+	mkdir -p "$dir"/{run,db,redis,log,nginx/tmp}
+	# nginx's workers (nobody) reach the FastCGI socket through run/.
+	chmod 0711 "$dir" "$dir/run"
+	chmod 0700 "$dir/db" "$dir/redis" "$dir/log"
+	write_config "$dir"
+	start_mariadb "$dir"
+	start_redis "$dir"
+	"$TF_REPO/build/fcgi-app/tf-api" --config "$dir/taufunctions.conf" --migrate-only \
+		>>"$dir/log/tf-api.log" 2>&1 || die "migrations failed; see $dir/log/tf-api.log"
+	start_daemon "$dir" tf-api "$TF_REPO/build/fcgi-app/tf-api"
+	start_daemon "$dir" tf-worker "$TF_REPO/build/worker/tf-worker"
+	start_nginx "$dir" "$port"
+	if ! wait_for 90 healthy "$port"; then
+		stack_logs "$dir"
+		die "the stack in $dir did not become healthy on port $port"
+	fi
+}
+
+stop_one() { # dir name
+	local dir=$1 name=$2 pid n=200
+	pid=$(pid_of "$dir" "$name") || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || { rm -f "$dir/run/$name.pid"; return 0; }
+	while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$dir/run/$name.pid"
+}
+
+stack_stop() { # dir
+	local p
+	for p in "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
+}
