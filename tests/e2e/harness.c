@@ -197,6 +197,21 @@ void sleep_ms(int ms)
 	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
 }
 
+int stack_ctl(const char *fn, const char *arg)
+{
+	const char *repo = getenv("TF_REPO"), *dir = getenv("TF_STACK_DIR");
+	char cmd[2048];
+
+	if (repo == NULL || dir == NULL)
+		return -1;
+	/* Names come from the tests themselves, never from a response. */
+	snprintf(cmd, sizeof(cmd),
+	         "bash -c 'source \"%s/scripts/lib/common.sh\" && source \"%s/scripts/lib/deps.sh\" && "
+	         "source \"%s/scripts/lib/stack.sh\" && %s \"%s\" %s' >/dev/null 2>&1",
+	         repo, repo, repo, fn, dir, arg ? arg : "");
+	return system(cmd);
+}
+
 void unique(const char *prefix, char *out, size_t n)
 {
 	static unsigned counter;
@@ -253,6 +268,7 @@ struct resp *invoke_fn(const char *key, const char *id, const char *payload_json
 static const struct suite *const suites[] = {
 	&suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
+	&suite_faults,  /* last: it stops and starts parts of the stack */
 };
 
 int main(void)

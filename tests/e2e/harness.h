@@ -30,7 +30,7 @@ struct suite {
 };
 
 extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invoke,
-	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox;
+	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -75,5 +75,10 @@ struct resp *invoke_fn(const char *key, const char *id, const char *payload_json
 /* A unique name with this prefix. */
 void unique(const char *prefix, char *out, size_t n);
 void sleep_ms(int ms);
+/*
+ * Runs a function of scripts/lib/stack.sh on the test stack (TF_STACK_DIR), e.g.
+ * stack_ctl("stop_one", "redis") or stack_ctl("start_redis", NULL). Returns its status.
+ */
+int stack_ctl(const char *fn, const char *arg);
 
 #endif

@@ -307,6 +307,26 @@ static void payloads_up_to_6_mb_pass_and_larger_are_413(void)
 	CHECK(strcmp(jps(r->json, "code"), "PAYLOAD_TOO_LARGE") == 0, "%s", r->body);
 }
 
+static void the_module_is_loaded_once_per_instance(void)
+{
+	char key[128], tenant[80], id[64], pid[64];
+	signup("once", key, tenant);
+	CHECK(ready(key, "once", "nodejs20", "index.handler",
+	            "let loads = (globalThis.loads || 0) + 1; globalThis.loads = loads; let calls = 0;"
+	            "exports.handler = async () => `${loads}/${++calls}`", NULL, id), "ready");
+	CHECK(ready(key, "ponce", "python3.11", "main.handler",
+	            "calls = 0\ndef handler(e, c):\n    global calls\n    calls += 1\n    return calls\n", NULL, pid), "ready");
+	for (int i = 1; i <= 3; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "1/%d", i);
+		struct resp *r = invoke_fn(key, id, NULL);
+		CHECK(strcmp(jps(r->json, "body"), want) == 0, "call %d: %s", i, r->body);
+		snprintf(want, sizeof(want), "%d", i);
+		r = invoke_fn(key, pid, NULL);
+		CHECK(strcmp(jps(r->json, "body"), want) == 0, "python call %d: %s", i, r->body);
+	}
+}
+
 static const struct test tests[] = {
 	{ "the quick example runs exactly as the spec's curl lines", the_quick_example_runs_as_the_spec_shows },
 	{ "a Node.js handler gets the event and a Lambda context", a_node_handler_gets_the_event_and_a_lambda_context },
@@ -321,6 +341,7 @@ static const struct test tests[] = {
 	{ "stats count invocations, errors and cold starts", stats_count_invocations_errors_and_cold_starts },
 	{ "the environment holds only the function's variables", the_environment_holds_only_the_functions_variables },
 	{ "a missing payload is an empty event", a_missing_payload_is_an_empty_event },
+	{ "the handler module is loaded once per instance and reused", the_module_is_loaded_once_per_instance },
 	{ "payloads up to 6 MB pass; larger ones are 413", payloads_up_to_6_mb_pass_and_larger_are_413 },
 };
 const struct suite suite_tau_invoke = { tests, sizeof(tests) / sizeof(tests[0]) };
