@@ -63,6 +63,8 @@ int job_from_json(const char *text, size_t len, struct job *j, char *why, size_t
 void job_free(struct job *j);
 
 char *outcome_to_json(const struct outcome *o);
+/* The outcome's fields but the result, added to o (the record shares them). */
+void outcome_add_fields(json_object *o, const struct outcome *oc);
 int outcome_from_json(const char *text, size_t len, struct outcome *o);
 void outcome_free(struct outcome *o);
 const char *outcome_status_name(enum outcome_status s);

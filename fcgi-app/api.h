@@ -102,6 +102,8 @@ const struct route *route_match(const char *method, const char *path, struct req
 enum tf_surface surface_of_path(const char *path);
 
 /* request.c */
+/* Decodes %XX (and '+' as a space in a query); -1 on a bad escape, a NUL or overflow. */
+int url_decode(const char *s, size_t n, bool plus_is_space, char *out, size_t outsz);
 const char *req_header(struct req *r, const char *fcgi_name);
 /* The decoded value of a query parameter, into out; NULL when absent. */
 const char *req_query(struct req *r, const char *name, char *out, size_t outsz);

@@ -89,7 +89,6 @@ static int reply_fn(struct req *r, int status, const char *id, bool with_code)
 int tau_functions_create(struct req *r)
 {
 	const struct plan_limits *limits;
-	struct db_rows *rows = NULL;
 	struct db *db = r->conn->db;
 	json_object *body = NULL;
 	char id[TF_FN_ID_LEN + 1], sha[65];
@@ -105,18 +104,8 @@ int tau_functions_create(struct req *r)
 		req_db_fail(r, "create begin");
 		goto out;
 	}
-	if (tenant_lock(r, &limits) != 0)
+	if (tenant_has_room(r, PLAN_FUNCTIONS, &limits) != 0)
 		goto rollback;
-	if (db_query(db, "SELECT COUNT(*) FROM functions WHERE tenant_id = ? AND deleted_at IS NULL",
-	             DB_ARGS(DB_STR(r->who.tenant)), &rows) != 0) {
-		req_db_fail(r, "function count");
-		goto rollback;
-	}
-	if (limits && db_ll(rows, 0, 0, 0) >= limits->functions) {
-		tf_fail(&r->err, TF_E_PLAN_LIMIT, "The %s plan allows %lld functions; upgrade with POST /api/billing/upgrade",
-		        limits->name, limits->functions);
-		goto rollback;
-	}
 	if (code_store_inline(r, handler, rt->lang, code, sha) != 0)
 		goto rollback;
 	random_id(id, sizeof(id), "fn_", TF_FN_ID_LEN - 3);
@@ -148,7 +137,6 @@ int tau_functions_create(struct req *r)
 rollback:
 	db_rollback(db);
 out:
-	db_rows_free(rows);
 	json_object_put(body);
 	return rc;
 }

@@ -23,14 +23,13 @@ static int hexdigit(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Decodes application/x-www-form-urlencoded text; -1 on bad escapes or overflow. */
-static int form_decode(const char *s, size_t n, char *out, size_t outsz)
+int url_decode(const char *s, size_t n, bool plus_is_space, char *out, size_t outsz)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (c == '+') {
+		if (c == '+' && plus_is_space) {
 			c = ' ';
 		} else if (c == '%') {
 			if (i + 2 >= n || hexdigit(s[i + 1]) < 0 || hexdigit(s[i + 2]) < 0)
@@ -61,7 +60,7 @@ const char *req_query(struct req *r, const char *name, char *out, size_t outsz)
 			const char *v = eq ? eq + 1 : p + len;
 			size_t vl = (size_t)(p + len - v);
 			/* An undecodable value reads as an invalid one, never as absent. */
-			if (form_decode(v, vl, out, outsz) != 0)
+			if (url_decode(v, vl, true, out, outsz) != 0)
 				snprintf(out, outsz, "%s", "\x7f");
 			return out;
 		}

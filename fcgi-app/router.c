@@ -3,7 +3,6 @@
  * its path; the table says who may call it, how it is rate-limited and how big
  * its body may be.
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "api.h"
@@ -43,36 +42,6 @@ enum tf_surface surface_of_path(const char *path)
 	                                                                         : TF_SURFACE_TAU;
 }
 
-static int hexval(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
-}
-
-/* Decodes %XX in one path segment; -1 on a bad escape, a NUL or an oversize segment. */
-static int decode_segment(const char *s, size_t n, char *out, size_t outsz)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '%') {
-			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-			    !isxdigit((unsigned char)s[i + 2]))
-				return -1;
-			int v = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
-			if (v == 0)
-				return -1;
-			c = (char)v;
-			i += 2;
-		}
-		if (j + 1 >= outsz)
-			return -1;
-		out[j++] = c;
-	}
-	out[j] = '\0';
-	return 0;
-}
-
 /* Matches path against one pattern, capturing {params}. */
 static bool matches(const char *pattern, const char *path, struct req *r)
 {
@@ -88,7 +57,7 @@ static bool matches(const char *pattern, const char *path, struct req *r)
 		size_t sl = se ? (size_t)(se - s) : strlen(s);
 		if (pl > 1 && p[0] == '{') {
 			if (sl == 0 || np == TF_MAX_ROUTE_PARAMS ||
-			    decode_segment(s, sl, r->params[np], sizeof(r->params[np])) != 0)
+			    url_decode(s, sl, false, r->params[np], sizeof(r->params[np])) != 0)
 				return false;
 			np++;
 		} else if (pl != sl || strncmp(p, s, pl) != 0) {

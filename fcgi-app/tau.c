@@ -115,7 +115,6 @@ int tau_billing_upgrade(struct req *r)
 int tau_keys_create(struct req *r)
 {
 	const struct plan_limits *limits;
-	struct db_rows *rows = NULL;
 	struct db *db = r->conn->db;
 	char key[96], key_id[21];
 	json_object *body = NULL;
@@ -127,18 +126,8 @@ int tau_keys_create(struct req *r)
 		req_db_fail(r, "key begin");
 		goto out;
 	}
-	if (tenant_lock(r, &limits) != 0)
+	if (tenant_has_room(r, PLAN_API_KEYS, &limits) != 0)
 		goto rollback;
-	if (db_query(db, "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND revoked_at IS NULL",
-	             DB_ARGS(DB_STR(r->who.tenant)), &rows) != 0) {
-		req_db_fail(r, "key count");
-		goto rollback;
-	}
-	if (limits && db_ll(rows, 0, 0, 0) >= limits->api_keys) {
-		tf_fail(&r->err, TF_E_PLAN_LIMIT, "The %s plan allows %lld API key%s; upgrade with POST /api/billing/upgrade",
-		        limits->name, limits->api_keys, limits->api_keys == 1 ? "" : "s");
-		goto rollback;
-	}
 	const char *plan = limits ? limits->name : "pro";
 	if (api_key_create(r, r->who.tenant, plan, key, sizeof(key), key_id) != 0)
 		goto rollback;
@@ -156,7 +145,6 @@ int tau_keys_create(struct req *r)
 rollback:
 	db_rollback(db);
 out:
-	db_rows_free(rows);
 	json_object_put(body);
 	return rc;
 }

@@ -24,22 +24,11 @@
 char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs)
 {
 	json_object *o = json_object_new_object();
-	jadd_str(o, "requestId", j->request_id);
+	outcome_add_fields(o, oc);
 	jadd_str(o, "tenant", j->tenant);
 	jadd_str(o, "functionId", j->function_id);
-	jadd_int(o, "version", j->version);
 	jadd_str(o, "alias", j->alias[0] ? j->alias : NULL);
 	jadd_str(o, "type", j->type[0] ? j->type : "RequestResponse");
-	jadd_str(o, "status", oc->status == OUTCOME_SUCCEEDED ? "Succeeded" : "Failed");
-	jadd_str(o, "errorType", jstr(oc->error, "errorType"));
-	jadd_str(o, "errorMessage", jstr(oc->error, "errorMessage"));
-	jadd_int(o, "startedMs", oc->started_ms);
-	json_object_object_add(o, "durationMs", json_object_new_double(oc->duration_ms));
-	json_object_object_add(o, "initMs", json_object_new_double(oc->init_ms));
-	jadd_int(o, "billedMs", oc->billed_ms);
-	jadd_int(o, "memoryUsedMB", oc->memory_used_mb);
-	jadd_bool(o, "coldStart", oc->cold_start);
-	jadd_str(o, "runner", oc->runner);
 	json_object *lines = json_object_new_array();
 	for (size_t i = 0; i < logs->n; i++) {
 		json_object *l = json_object_new_object();
@@ -66,8 +55,10 @@ static void sql_time(int64_t ms, char *out, size_t n)
 static int write_record(struct db *db, json_object *rec)
 {
 	char started[32];
-	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId");
-	json_object *d = jget(rec, "durationMs"), *im = jget(rec, "initMs");
+	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId"), *st = jstr(rec, "status");
+	json_object *d = jget(rec, "durationMs"), *im = jget(rec, "initMs"), *err = jget(rec, "error");
+	/* An invocation succeeded or failed; how it failed is its error type. */
+	const char *status = st && strcmp(st, "Succeeded") == 0 ? "Succeeded" : "Failed";
 
 	if (rid == NULL || fid == NULL)
 		return 0;  /* unreadable: nothing to keep */
@@ -79,8 +70,8 @@ static int write_record(struct db *db, json_object *rec)
 	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	            DB_ARGS(DB_STR(rid), DB_STR(jstr(rec, "tenant")), DB_STR(fid),
 	                    DB_INT(jint(rec, "version", 0)), DB_STR(jstr(rec, "alias")),
-	                    DB_STR(jstr(rec, "type")), DB_STR(jstr(rec, "status")),
-	                    DB_STR(jstr(rec, "errorType")), DB_STR(jstr(rec, "errorMessage")),
+	                    DB_STR(jstr(rec, "type")), DB_STR(status),
+	                    DB_STR(jstr(err, "errorType")), DB_STR(jstr(err, "errorMessage")),
 	                    DB_STR(started), DB_DOUBLE(d ? json_object_get_double(d) : 0),
 	                    DB_DOUBLE(im ? json_object_get_double(im) : 0),
 	                    DB_INT(jint(rec, "billedMs", 0)), DB_INT(jint(rec, "memoryUsedMB", 0)),
