@@ -1,4 +1,6 @@
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -139,5 +141,49 @@ int iso8601_parse(const char *s, int64_t *ms)
 	                 .tm_hour = h, .tm_min = mi, .tm_sec = sec };
 	time_t t = timegm(&tm);
 	*ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
+	return 0;
+}
+
+int iso8601_duration(const char *s, int64_t max_ms, int64_t *ms)
+{
+	/* Designators in the order they may appear, with their length in milliseconds. */
+	static const struct { char unit; bool time; double ms; } units[] = {
+		{ 'Y', false, 365.0 * 86400000 }, { 'M', false, 30.0 * 86400000 }, { 'W', false, 7.0 * 86400000 },
+		{ 'D', false, 86400000 }, { 'H', true, 3600000 }, { 'M', true, 60000 }, { 'S', true, 1000 },
+	};
+	const char *p = s;
+	bool in_time = false, any = false;
+	size_t next = 0;
+	double total = 0;
+
+	if (*p++ != 'P')
+		return -1;
+	while (*p) {
+		if (*p == 'T') {
+			if (in_time || p[1] == '\0')
+				return -1;
+			in_time = true;
+			p++;
+			continue;
+		}
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		double v = strtod(p, &end);
+		if (end == p || v < 0 || v > 1e9)
+			return -1;
+		size_t u = next;
+		while (u < sizeof(units) / sizeof(units[0]) && (units[u].unit != *end || units[u].time != in_time))
+			u++;
+		if (u == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[u].ms;
+		next = u + 1;
+		any = true;
+		p = end + 1;
+	}
+	if (!any || total > (double)max_ms || total < 1)
+		return -1;
+	*ms = (int64_t)total;
 	return 0;
 }

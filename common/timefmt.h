@@ -21,4 +21,11 @@ void utc_day(int64_t ms, char *out, size_t n);
  */
 int iso8601_parse(const char *s, int64_t *ms);
 
+/*
+ * Parses an ISO 8601 duration ("PT1H", "P1DT12H", "PT90S", "P1W", "PT0.5S") into
+ * milliseconds. Years and months have no fixed length; they read as 365 and 30 days.
+ * Returns -1 for anything else or for a duration over max_ms.
+ */
+int iso8601_duration(const char *s, int64_t max_ms, int64_t *ms);
+
 #endif
