@@ -147,6 +147,7 @@ void outcome_add_fields(json_object *o, const struct outcome *oc)
 	jadd_bool(o, "coldStart", oc->cold_start);
 	jadd_int(o, "version", oc->version);
 	jadd_str(o, "runner", oc->runner);
+	jadd_str(o, "logStreamName", oc->log_stream[0] ? oc->log_stream : NULL);
 	jadd_int(o, "startedMs", oc->started_ms);
 }
 
@@ -167,6 +168,7 @@ int outcome_from_json(const char *text, size_t len, struct outcome *oc)
 		return -1;
 	copy_field(o, "requestId", oc->request_id, sizeof(oc->request_id), false);
 	copy_field(o, "runner", oc->runner, sizeof(oc->runner), false);
+	copy_field(o, "logStreamName", oc->log_stream, sizeof(oc->log_stream), false);
 	const char *st = jstr(o, "status");
 	oc->status = OUTCOME_PLATFORM_ERROR;
 	for (size_t i = 0; st && i < TF_ARRAY_LEN(status_names); i++)

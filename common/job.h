@@ -54,6 +54,7 @@ struct outcome {
 	bool cold_start;
 	int version;
 	char runner[64];
+	char log_stream[160];    /* logStreamName of the instance that ran it */
 	int64_t started_ms;      /* wall clock */
 };
 

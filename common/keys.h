@@ -6,6 +6,8 @@
 #define TF_KEY_REPLY_FMT   "tf:reply:%s"      /* list a sync caller pops its outcome from */
 #define TF_KEY_RECORDS     "tf:records"       /* stream of finished invocations */
 #define TF_GROUP_RECORDERS "recorders"        /* consumer group writing them to MariaDB */
+#define TF_KEY_ASYNC       "tf:async"         /* stream of asynchronous jobs (their rows are in MariaDB) */
+#define TF_GROUP_RUNNERS   "runners"          /* consumer group of every worker */
 #define TF_KEY_RUNNERS     "tf:runners"       /* zset: runner id -> last heartbeat (ms) */
 #define TF_KEY_RUNNER_FMT  "tf:runner:%s"     /* hash: what one runner advertises */
 #define TF_KEY_QUOTA_FMT   "tf:quota:%s:%s"   /* tenant, UTC day: invocations counted */

@@ -16,6 +16,7 @@
 #include "tf.h"
 
 #define TF_MAX_ROUTE_PARAMS 4
+#define TF_MAX_SECRET 256
 #define TF_MAX_PARAM 256
 #define TF_TRACE_ID_LEN 40
 
@@ -39,6 +40,8 @@ struct identity {
 	char plan[16];
 	bool is_operator;       /* the operator tenant: no plan limits */
 	char key_id[21];        /* set when an API key was used */
+	char user_id[21];       /* set when a platform token was used */
+	char username[129];
 	char principal[80];     /* who acted: "key_…" or a user id (ownerId, createdBy) */
 	unsigned roles;
 };
@@ -65,6 +68,10 @@ struct app {
 	int sync_margin_s;
 	struct db_config dbc;
 	struct rds_config rdc;
+	unsigned char token_key[TF_MAX_SECRET];
+	size_t token_key_len;
+	int token_ttl_s;
+	char dummy_hash[256];   /* verified against when a username is unknown: same time either way */
 };
 
 /* What one request thread owns. */
@@ -112,6 +119,8 @@ void req_add_header(struct req *r, const char *name, const char *fmt, ...) TF_PR
 int req_reply(struct req *r, int status, json_object *body);
 /* The base URL clients reach this platform at, without a trailing slash. */
 void req_base_url(struct req *r, char *out, size_t n);
+/* Reads ?limit= (1-100, default 20) and ?offset=; adds details and returns -1 on bad values. */
+int page_params(struct req *r, long long *limit, long long *offset);
 /* Parses the body as a JSON object; -1 with r->err set. */
 int req_json(struct req *r, json_object **out);
 /* Maps a database failure to 503 (connection) or 500, logging it. Returns -1. */
@@ -125,6 +134,15 @@ void api_key_hash(const char *key, char out[65]);
 /* Creates a key for tenant; the full key goes to key_out. Inside the caller's transaction. */
 int api_key_create(struct req *r, const char *tenant, const char *plan, char *key_out,
                    size_t keysz, char id_out[21]);
+
+/* secret.c: the token key, created at first start. */
+void secret_load(const char *path, unsigned char *key, size_t *len);
+
+/* users.c */
+int role_parse(const char *name, unsigned *role);
+const char *role_name(unsigned role);
+/* Creates the operator tenant and its first Admin unless one exists (start-up only). */
+int bootstrap_admin(const struct app *app, const char *out_path, const char *base_url);
 
 /* ratelimit.c */
 int ratelimit_check(struct req *r);

@@ -1,7 +1,9 @@
 /*
  * Who is calling. TauFunctions API keys ("tf_free_…", "tf_pro_…") are looked
- * up by their SHA-256, the only form in which they are stored. A key acts for
- * its tenant with Admin and Developer rights.
+ * up by their SHA-256, the only form in which they are stored; a key acts for
+ * its tenant with Admin and Developer rights. Anything else must be a platform
+ * token (HS256 JWT) naming a user who still exists; the user's role and tenant
+ * are read now, not taken from the token.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +13,9 @@
 #include "ids.h"
 #include "log.h"
 #include "sha256.h"
+#include "timefmt.h"
+#include "token.h"
 
-#define TF_MAX_TOKEN 4096
 #define KEY_PREFIX_SHOWN 12  /* characters of a key shown back to its owner */
 
 void api_key_hash(const char *key, char out[65])
@@ -61,13 +64,43 @@ static int auth_api_key(struct req *r, const char *key)
 	return 0;
 }
 
+static int auth_token(struct req *r, const char *token)
+{
+	struct token_claims c;
+	struct db_rows *rows = NULL;
+	unsigned role;
+
+	if (token_verify(r->app->token_key, r->app->token_key_len, token, now_ms() / 1000, &c) != 0)
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid or expired token");
+	if (db_query(r->conn->db,
+	             "SELECT u.id, u.tenant_id, u.role, u.username, t.plan, t.is_operator"
+	             " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = ? AND u.disabled = 0",
+	             DB_ARGS(DB_STR(c.sub)), &rows) != 0)
+		return req_db_fail(r, "token user lookup");
+	if (rows->nrows == 0 || role_parse(db_val(rows, 0, 2), &role) != 0) {
+		db_rows_free(rows);
+		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid or expired token");
+	}
+	struct identity *w = &r->who;
+	w->authenticated = true;
+	snprintf(w->user_id, sizeof(w->user_id), "%s", db_val(rows, 0, 0));
+	snprintf(w->tenant, sizeof(w->tenant), "%s", db_val(rows, 0, 1));
+	snprintf(w->username, sizeof(w->username), "%s", db_val(rows, 0, 3));
+	snprintf(w->plan, sizeof(w->plan), "%s", db_val(rows, 0, 4));
+	w->is_operator = db_ll(rows, 0, 5, 0) == 1;
+	snprintf(w->principal, sizeof(w->principal), "%s", w->user_id);
+	w->roles = role;
+	db_rows_free(rows);
+	return 0;
+}
+
 int auth_request(struct req *r)
 {
 	const char *h = req_header(r, "HTTP_AUTHORIZATION");
 
 	if (h == NULL || *h == '\0')
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED,
-		               "Missing credentials: send Authorization: Bearer <API key>");
+		               "Missing credentials: send Authorization: Bearer <API key or token>");
 	if (strncasecmp(h, "Bearer ", 7) != 0)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Authorization must be a Bearer token");
 	const char *token = h + 7;
@@ -77,7 +110,7 @@ int auth_request(struct req *r)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid credentials");
 	if (is_api_key(token))
 		return auth_api_key(r, token);
-	return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid API key or token");
+	return auth_token(r, token);
 }
 
 int api_key_create(struct req *r, const char *tenant, const char *plan, char *key_out,

@@ -11,7 +11,7 @@
 #define FN_COLUMNS(CODE)                                                                        \
 	"SELECT id, tenant_id, name, description, runtime, handler, memory_mb, timeout_s, env,"   \
 	" tags, trigger_type, " CODE ", code_sha256, published_version, draft_changed, "           \
-	TS("deployed_at") ", owner_id, " TS("created_at") ", " TS("updated_at") " FROM functions"
+	TS("deployed_at") ", owner_id, " TS("created_at") ", " TS("updated_at") ", next_version FROM functions"
 
 static const char SQL_BY_ID[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL";
 static const char SQL_BY_ID_LOCK[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
@@ -51,6 +51,7 @@ static void fn_from_row(const struct db_rows *rows, size_t i, struct fn *f)
 	copy(f->owner, sizeof(f->owner), db_val(rows, i, 16));
 	copy(f->created_at, sizeof(f->created_at), db_val(rows, i, 17));
 	copy(f->updated_at, sizeof(f->updated_at), db_val(rows, i, 18));
+	f->next_version = db_ll(rows, i, 19, 1);
 }
 
 int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, struct fn *f)
@@ -128,4 +129,50 @@ int fn_list_tau(struct req *r, json_object **out)
 	}
 	db_rows_free(rows);
 	return 0;
+}
+
+json_object *version_string(long long version)
+{
+	char v[32];
+	if (version <= 0)
+		return NULL;
+	snprintf(v, sizeof(v), "v%lld", version);
+	return json_object_new_string(v);
+}
+
+json_object *fn_platform_json(struct req *r, const struct fn *f, bool detail)
+{
+	const struct runtime_info *rt = runtime_find(f->runtime);
+	json_object *o = json_object_new_object();
+
+	jadd_str(o, "id", f->id);
+	jadd_str(o, "name", f->name);
+	jadd_str(o, "description", f->description);
+	jadd_str(o, "runtime", rt ? rt->platform_name : f->runtime);
+	jadd_str(o, "handler", f->handler);
+	jadd_int(o, "memorySize", f->memory_mb);
+	jadd_int(o, "timeout", f->timeout_s);
+	json_object_object_add(o, "publishedVersion", version_string(f->published_version));
+	jadd_str(o, "ownerId", f->owner[0] ? f->owner : NULL);
+	if (detail) {
+		struct db_rows *rows = NULL;
+		jadd_raw(o, "environment", f->env);
+		jadd_raw(o, "tags", f->tags);
+		if (db_query(r->conn->db,
+		             "SELECT invocations, DATE_FORMAT(last_invoked_at, '%Y-%m-%dT%H:%i:%sZ')"
+		             " FROM function_stats WHERE function_id = ?",
+		             DB_ARGS(DB_STR(f->id)), &rows) == 0) {
+			jadd_int(o, "totalInvocations", db_ll(rows, 0, 0, 0));
+			jadd_str(o, "lastInvokedAt", db_val(rows, 0, 1));
+		}
+		db_rows_free(rows);
+	}
+	jadd_str(o, "createdAt", f->created_at);
+	jadd_str(o, "updatedAt", f->updated_at);
+	return o;
+}
+
+int fn_by_name(struct req *r, bool for_update, struct fn *f)
+{
+	return fn_load(r, FN_BY_NAME, r->params[0], for_update, f);
 }

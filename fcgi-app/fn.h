@@ -31,6 +31,7 @@ struct fn {
 	int memory_mb;
 	int timeout_s;
 	long long published_version;  /* 0 when never deployed */
+	long long next_version;       /* the number the next published version gets */
 	bool draft_changed;
 };
 
@@ -50,5 +51,15 @@ const char *fn_tau_status(const struct fn *f);
 json_object *fn_tau_json(const struct fn *f, bool with_code);
 /* Lists the caller's live functions in TauFunctions form. */
 int fn_list_tau(struct req *r, json_object **out);
+
+/* "v5", or JSON null when never published. */
+json_object *version_string(long long version);
+/*
+ * The platform API's view of a function. detail adds environment, tags and the
+ * invocation counters (read here, from function_stats).
+ */
+json_object *fn_platform_json(struct req *r, const struct fn *f, bool detail);
+/* A platform function of the caller's tenant by name, or 404 (the route's {name}). */
+int fn_by_name(struct req *r, bool for_update, struct fn *f);
 
 #endif

@@ -11,6 +11,8 @@
 #include "jsonx.h"
 #include "runtime.h"
 #include "tenant.h"
+#include "num.h"
+#include "strfmt.h"
 #include "validate.h"
 
 static int check_runtime(const char *s, char *why, size_t whysz)
@@ -67,12 +69,6 @@ static int check_handler_for(struct req *r, const char *handler, const char *run
 	return 0;
 }
 
-static const char *env_text(json_object *body)
-{
-	json_object *env = jget(body, "envVars");
-	return env ? json_text(env) : "{}";
-}
-
 /* Answers with the function as now stored. */
 static int reply_fn(struct req *r, int status, const char *id, bool with_code)
 {
@@ -85,57 +81,81 @@ static int reply_fn(struct req *r, int status, const char *id, bool with_code)
 	return 0;
 }
 
-/* POST /saas/api/v1/sdk/tau/functions — Functions — CRUD */
-int tau_functions_create(struct req *r)
+/* What both surfaces store when they create a function. */
+struct fn_spec {
+	const char *name, *description, *runtime, *handler, *env, *tags, *trigger;
+	const char *code;          /* inline source, or NULL */
+	long long memory_mb, timeout_s;
+};
+
+/*
+ * Creates a function within the caller's plan, inside one transaction; id gets
+ * its fn_ id. Inline code is packed and stored with it; without code the
+ * function waits for its first version.
+ */
+static int fn_insert(struct req *r, const struct fn_spec *sp, char id[TF_FN_ID_LEN + 1])
 {
 	const struct plan_limits *limits;
+	const struct runtime_info *rt = runtime_find(sp->runtime);
 	struct db *db = r->conn->db;
-	json_object *body = NULL;
-	char id[TF_FN_ID_LEN + 1], sha[65];
-	int rc = -1;
+	char sha[65];
 
-	if (req_json(r, &body) != 0 || validate(body, create_fields, TF_ARRAY_LEN(create_fields), &r->err) != 0)
-		goto out;
-	const struct runtime_info *rt = runtime_find(jstr(body, "runtime"));
-	const char *handler = jstr(body, "handler"), *code = jstr(body, "code");
-	if (check_handler_for(r, handler, rt->id) != 0)
-		goto out;
-	if (db_begin(db) != 0) {
-		req_db_fail(r, "create begin");
-		goto out;
-	}
+	if (db_begin(db) != 0)
+		return req_db_fail(r, "create begin");
 	if (tenant_has_room(r, PLAN_FUNCTIONS, &limits) != 0)
 		goto rollback;
-	if (code_store_inline(r, handler, rt->lang, code, sha) != 0)
+	if (sp->code && code_store_inline(r, sp->handler, rt->lang, sp->code, sha) != 0)
 		goto rollback;
-	random_id(id, sizeof(id), "fn_", TF_FN_ID_LEN - 3);
-	const char *trigger = jstr(body, "trigger"), *desc = jstr(body, "description");
+	random_id(id, TF_FN_ID_LEN + 1, "fn_", TF_FN_ID_LEN - 3);
 	if (db_exec(db,
 	            "INSERT INTO functions (id, tenant_id, name, description, runtime, handler, memory_mb,"
 	            " timeout_s, env, tags, trigger_type, code, code_sha256, owner_id, created_at, updated_at)"
-	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, NOW(3), NOW(3))",
-	            DB_ARGS(DB_STR(id), DB_STR(r->who.tenant), DB_STR(jstr(body, "name")),
-	                    DB_STR(desc ? desc : ""), DB_STR(rt->id), DB_STR(handler),
-	                    DB_INT(jint(body, "memoryMB", TF_DEFAULT_MEMORY_MB)),
-	                    DB_INT(jint(body, "timeout", TF_DEFAULT_TIMEOUT_S)), DB_STR(env_text(body)),
-	                    DB_STR(trigger ? trigger : "http"), DB_STR(code), DB_STR(sha),
-	                    DB_STR(r->who.principal)), NULL) != 0) {
+	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))",
+	            DB_ARGS(DB_STR(id), DB_STR(r->who.tenant), DB_STR(sp->name), DB_STR(sp->description ? sp->description : ""),
+	                    DB_STR(rt->id), DB_STR(sp->handler), DB_INT(sp->memory_mb), DB_INT(sp->timeout_s),
+	                    DB_STR(sp->env ? sp->env : "{}"), DB_STR(sp->tags ? sp->tags : "{}"),
+	                    DB_STR(sp->trigger ? sp->trigger : "http"), DB_STR(sp->code),
+	                    DB_STR(sp->code ? sha : NULL), DB_STR(r->who.principal)), NULL) != 0) {
 		if (db_is_duplicate(db)) {
 			tf_detail(&r->err, "name", "is already used by another function");
-			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", jstr(body, "name"));
+			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", sp->name);
 		} else {
 			req_db_fail(r, "function insert");
 		}
 		goto rollback;
 	}
-	if (db_commit(db) != 0) {
-		req_db_fail(r, "create commit");
-		goto out;
-	}
-	rc = reply_fn(r, 201, id, false);
-	goto out;
+	if (db_commit(db) != 0)
+		return req_db_fail(r, "create commit");
+	return 0;
 rollback:
 	db_rollback(db);
+	return -1;
+}
+
+static const char *json_field_text(json_object *body, const char *key)
+{
+	json_object *v = jget(body, key);
+	return v ? json_text(v) : NULL;
+}
+
+/* POST /saas/api/v1/sdk/tau/functions — Functions — CRUD */
+int tau_functions_create(struct req *r)
+{
+	json_object *body = NULL;
+	char id[TF_FN_ID_LEN + 1];
+	int rc = -1;
+
+	if (req_json(r, &body) != 0 || validate(body, create_fields, TF_ARRAY_LEN(create_fields), &r->err) != 0 ||
+	    check_handler_for(r, jstr(body, "handler"), jstr(body, "runtime")) != 0)
+		goto out;
+	struct fn_spec sp = {
+		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
+		.handler = jstr(body, "handler"), .env = json_field_text(body, "envVars"), .trigger = jstr(body, "trigger"),
+		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", TF_DEFAULT_MEMORY_MB),
+		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S),
+	};
+	if (fn_insert(r, &sp, id) == 0)
+		rc = reply_fn(r, 201, id, false);
 out:
 	json_object_put(body);
 	return rc;
@@ -237,4 +257,246 @@ int tau_functions_delete(struct req *r)
 	jadd_bool(out, "deleted", true);
 	jadd_str(out, "id", r->params[0]);
 	return req_reply(r, 200, out);
+}
+
+/* The platform API's function body (Functions API): create requires the first three. */
+#define PLATFORM_FIELDS(REQ)                                                                     \
+	{ .name = "name", .type = V_STRING, .required = REQ, .min = 1, .max = 64,                   \
+	  .check = check_function_name },                                                            \
+	{ .name = "runtime", .type = V_STRING, .required = REQ, .min = 1, .max = 32,                \
+	  .check = check_runtime },                                                                  \
+	{ .name = "handler", .type = V_STRING, .required = REQ, .min = 1, .max = TF_MAX_HANDLER },  \
+	{ .name = "description", .type = V_STRING, .min = 0, .max = 256 },                          \
+	{ .name = "memorySize", .type = V_INT, .min = TF_MIN_MEMORY_MB, .max = TF_MAX_MEMORY_MB,    \
+	  .step = TF_MEMORY_STEP_MB, .message = "MemorySize must be 128-10240 MB in 64 MB increments" }, \
+	{ .name = "timeout", .type = V_INT, .min = TF_MIN_TIMEOUT_S, .max = TF_MAX_TIMEOUT_S,       \
+	  .message = "Timeout must be 1-900 seconds" },                                              \
+	{ .name = "environment", .type = V_STRMAP, .min = 0, .max = TF_MAX_ENV_VARS,                \
+	  .max_bytes = TF_MAX_ENV_BYTES, .check = check_env_key },                                   \
+	{ .name = "tags", .type = V_STRMAP, .min = 0, .max = TF_MAX_TAGS, .max_bytes = 16 * 1024,   \
+	  .check = check_tag_key }
+
+static const struct vfield platform_create_fields[] = { PLATFORM_FIELDS(true) };
+/* The name addresses the function; it is not changed through the platform API. */
+static const struct vfield platform_update_fields[] = {
+	{ .name = "runtime", .type = V_STRING, .min = 1, .max = 32, .check = check_runtime },
+	{ .name = "handler", .type = V_STRING, .min = 1, .max = TF_MAX_HANDLER },
+	{ .name = "description", .type = V_STRING, .min = 0, .max = 256 },
+	{ .name = "memorySize", .type = V_INT, .min = TF_MIN_MEMORY_MB, .max = TF_MAX_MEMORY_MB,
+	  .step = TF_MEMORY_STEP_MB, .message = "MemorySize must be 128-10240 MB in 64 MB increments" },
+	{ .name = "timeout", .type = V_INT, .min = TF_MIN_TIMEOUT_S, .max = TF_MAX_TIMEOUT_S,
+	  .message = "Timeout must be 1-900 seconds" },
+	{ .name = "environment", .type = V_STRMAP, .min = 0, .max = TF_MAX_ENV_VARS,
+	  .max_bytes = TF_MAX_ENV_BYTES, .check = check_env_key },
+	{ .name = "tags", .type = V_STRMAP, .min = 0, .max = TF_MAX_TAGS, .max_bytes = 16 * 1024,
+	  .check = check_tag_key },
+};
+
+/* Answers with the function named in the route, as now stored. */
+static int reply_platform(struct req *r, int status, const char *name, bool detail)
+{
+	struct fn f;
+
+	if (fn_load(r, FN_BY_NAME, name, false, &f) != 0)
+		return -1;
+	req_reply(r, status, fn_platform_json(r, &f, detail));
+	fn_free(&f);
+	return 0;
+}
+
+/* POST /api/v1/functions — Create Function */
+int platform_functions_create(struct req *r)
+{
+	json_object *body = NULL;
+	char id[TF_FN_ID_LEN + 1];
+	int rc = -1;
+
+	if (req_json(r, &body) != 0 ||
+	    validate(body, platform_create_fields, TF_ARRAY_LEN(platform_create_fields), &r->err) != 0 ||
+	    check_handler_for(r, jstr(body, "handler"), jstr(body, "runtime")) != 0)
+		goto out;
+	struct fn_spec sp = {
+		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
+		.handler = jstr(body, "handler"), .env = json_field_text(body, "environment"),
+		.tags = json_field_text(body, "tags"), .memory_mb = jint(body, "memorySize", TF_DEFAULT_MEMORY_MB),
+		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S),
+	};
+	if (fn_insert(r, &sp, id) == 0)
+		rc = reply_platform(r, 201, sp.name, false);
+out:
+	json_object_put(body);
+	return rc;
+}
+
+#define LIST_DEFAULT_LIMIT 20
+#define LIST_MAX_LIMIT 100
+
+/* Reads limit and offset; -1 with details on bad values. */
+int page_params(struct req *r, long long *limit, long long *offset)
+{
+	char v[32];
+
+	*limit = LIST_DEFAULT_LIMIT;
+	*offset = 0;
+	if (req_query(r, "limit", v, sizeof(v)) && parse_ll(v, 1, LIST_MAX_LIMIT, limit) != 0)
+		tf_detail(&r->err, "limit", "must be a whole number from 1 to %d", LIST_MAX_LIMIT);
+	if (offset && req_query(r, "offset", v, sizeof(v)) && parse_ll(v, 0, INT32_MAX, offset) != 0)
+		tf_detail(&r->err, "offset", "must be a whole number from 0");
+	return r->err.details ? -1 : 0;
+}
+
+/* The filters of GET /api/v1/functions, bound as parameters of one statement. */
+#define LIST_FILTER " FROM functions f LEFT JOIN function_stats s ON s.function_id = f.id" \
+	" WHERE f.tenant_id = ? AND f.deleted_at IS NULL AND (? IS NULL OR f.runtime = ?)" \
+	" AND (? IS NULL OR JSON_VALUE(f.tags, ?) = ?)"
+
+/* GET /api/v1/functions — List Functions */
+int platform_functions_list(struct req *r)
+{
+	char runtime_q[64], tag_q[600], path[300];
+	const char *runtime = NULL, *tag_key = NULL, *tag_value = NULL;
+	long long limit, offset;
+	struct db_rows *rows = NULL, *count = NULL;
+
+	page_params(r, &limit, &offset);
+	if (req_query(r, "runtime", runtime_q, sizeof(runtime_q))) {
+		const struct runtime_info *rt = runtime_find(runtime_q);
+		if (rt == NULL)
+			tf_detail(&r->err, "runtime", "must be one of %s", runtime_list_text());
+		else
+			runtime = rt->id;
+	}
+	if (req_query(r, "tag", tag_q, sizeof(tag_q))) {
+		char *colon = strchr(tag_q, ':'), why[128];
+		if (colon == NULL || colon == tag_q || (*colon = '\0', check_tag_key(tag_q, why, sizeof(why)) != 0) ||
+		    strfmt(path, sizeof(path), "$.\"%s\"", tag_q) != 0) {
+			tf_detail(&r->err, "tag", "must be key:value with a valid tag key");
+		} else {
+			tag_key = path;
+			tag_value = colon + 1;
+		}
+	}
+	if (r->err.details)
+		return tf_fail(&r->err, TF_E_VALIDATION, "Invalid query parameters");
+	const char *tk = tag_key ? "1" : NULL;
+	if (db_query(r->conn->db,
+	             "SELECT f.name, f.runtime, f.memory_mb, COALESCE(s.invocations, 0),"
+	             " DATE_FORMAT(s.last_invoked_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(f.created_at, '%Y-%m-%dT%H:%i:%sZ')"
+	             LIST_FILTER " ORDER BY f.created_at, f.id LIMIT ? OFFSET ?",
+	             DB_ARGS(DB_STR(r->who.tenant), DB_STR(runtime), DB_STR(runtime), DB_STR(tk), DB_STR(tag_key),
+	                     DB_STR(tag_value), DB_INT(limit), DB_INT(offset)), &rows) != 0 ||
+	    db_query(r->conn->db, "SELECT COUNT(*)" LIST_FILTER,
+	             DB_ARGS(DB_STR(r->who.tenant), DB_STR(runtime), DB_STR(runtime), DB_STR(tk), DB_STR(tag_key),
+	                     DB_STR(tag_value)), &count) != 0) {
+		db_rows_free(rows);
+		return req_db_fail(r, "function list");
+	}
+	json_object *list = json_object_new_array();
+	for (size_t i = 0; i < rows->nrows; i++) {
+		const struct runtime_info *rt = runtime_find(db_val(rows, i, 1));
+		json_object *o = json_object_new_object();
+		jadd_str(o, "name", db_val(rows, i, 0));
+		jadd_str(o, "runtime", rt ? rt->platform_name : db_val(rows, i, 1));
+		jadd_int(o, "memorySize", db_ll(rows, i, 2, 0));
+		jadd_int(o, "totalInvocations", db_ll(rows, i, 3, 0));
+		jadd_str(o, "lastInvokedAt", db_val(rows, i, 4));
+		jadd_str(o, "createdAt", db_val(rows, i, 5));
+		json_object_array_add(list, o);
+	}
+	json_object *out = json_object_new_object();
+	json_object_object_add(out, "functions", list);
+	jadd_int(out, "total", db_ll(count, 0, 0, 0));
+	jadd_int(out, "limit", limit);
+	jadd_int(out, "offset", offset);
+	db_rows_free(rows);
+	db_rows_free(count);
+	return req_reply(r, 200, out);
+}
+
+/* GET /api/v1/functions/{name} — Get Function Details */
+int platform_functions_get(struct req *r)
+{
+	return reply_platform(r, 200, r->params[0], true);
+}
+
+/* PUT /api/v1/functions/{name} — Update Function Configuration */
+int platform_functions_update(struct req *r)
+{
+	struct db *db = r->conn->db;
+	json_object *body = NULL;
+	struct fn f = { 0 };
+	int rc = -1;
+
+	if (req_json(r, &body) != 0 ||
+	    validate(body, platform_update_fields, TF_ARRAY_LEN(platform_update_fields), &r->err) != 0)
+		goto out;
+	if (db_begin(db) != 0) {
+		req_db_fail(r, "update begin");
+		goto out;
+	}
+	if (fn_by_name(r, true, &f) != 0)
+		goto rollback;
+	const struct runtime_info *rt = runtime_find(jstr(body, "runtime") ? jstr(body, "runtime") : f.runtime);
+	const char *handler = jstr(body, "handler") ? jstr(body, "handler") : f.handler;
+	if (rt == NULL || check_handler_for(r, handler, rt->id) != 0)
+		goto rollback;
+	const char *env = json_field_text(body, "environment"), *tags = json_field_text(body, "tags");
+	const char *desc = jstr(body, "description");
+	if (db_exec(db,
+	            "UPDATE functions SET description = ?, runtime = ?, handler = ?, memory_mb = ?, timeout_s = ?,"
+	            " env = ?, tags = ?, draft_changed = (published_version IS NOT NULL), updated_at = NOW(3) WHERE id = ?",
+	            DB_ARGS(DB_STR(desc ? desc : f.description), DB_STR(rt->id), DB_STR(handler),
+	                    DB_INT(jint(body, "memorySize", f.memory_mb)), DB_INT(jint(body, "timeout", f.timeout_s)),
+	                    DB_STR(env ? env : f.env), DB_STR(tags ? tags : f.tags), DB_STR(f.id)), NULL) != 0) {
+		req_db_fail(r, "function update");
+		goto rollback;
+	}
+	if (db_commit(db) != 0) {
+		req_db_fail(r, "update commit");
+		goto out;
+	}
+	rc = reply_platform(r, 200, f.name, true);
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	fn_free(&f);
+	json_object_put(body);
+	return rc;
+}
+
+/* DELETE /api/v1/functions/{name} — Delete Function (soft delete with retention) */
+int platform_functions_delete(struct req *r)
+{
+	struct db *db = r->conn->db;
+	struct db_rows *rows = NULL;
+	struct fn f = { 0 };
+	int rc = -1;
+
+	if (db_begin(db) != 0)
+		return req_db_fail(r, "delete begin");
+	if (fn_by_name(r, true, &f) != 0)
+		goto rollback;
+	if (db_query(db, "SELECT COUNT(*) FROM deployments WHERE function_id = ? AND status = 'InProgress'",
+	             DB_ARGS(DB_STR(f.id)), &rows) != 0) {
+		req_db_fail(r, "deployment check");
+		goto rollback;
+	}
+	if (db_ll(rows, 0, 0, 0) > 0) {
+		tf_fail(&r->err, TF_E_CONFLICT, "Function %s has a deployment in progress", f.name);
+		goto rollback;
+	}
+	if (db_exec(db, "UPDATE functions SET deleted_at = NOW(3) WHERE id = ?", DB_ARGS(DB_STR(f.id)), NULL) != 0 ||
+	    db_commit(db) != 0) {
+		req_db_fail(r, "function delete");
+		goto rollback;
+	}
+	rc = req_reply(r, 204, NULL);
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	db_rows_free(rows);
+	fn_free(&f);
+	return rc;
 }

@@ -31,4 +31,31 @@ int tau_functions_logs(struct req *r);
 /* runtimes.c */
 int tau_runtimes_list(struct req *r);
 
+/* The platform API (/api/v1) */
+int platform_login(struct req *r);
+int platform_users_create(struct req *r);
+int platform_users_list(struct req *r);
+int platform_users_delete(struct req *r);
+int platform_users_password(struct req *r);
+int platform_functions_create(struct req *r);
+int platform_functions_list(struct req *r);
+int platform_functions_get(struct req *r);
+int platform_functions_update(struct req *r);
+int platform_functions_delete(struct req *r);
+int platform_functions_metrics(struct req *r);
+int platform_versions_create(struct req *r);
+int platform_versions_list(struct req *r);
+int platform_versions_get(struct req *r);
+int platform_versions_delete(struct req *r);
+int platform_aliases_create(struct req *r);
+int platform_aliases_get(struct req *r);
+int platform_aliases_update(struct req *r);
+int platform_aliases_delete(struct req *r);
+int platform_functions_invoke(struct req *r);
+int platform_functions_invoke_async(struct req *r);
+int platform_invocation_logs(struct req *r);
+int platform_invocation_get(struct req *r);
+int platform_runners_list(struct req *r);
+int platform_runners_get(struct req *r);
+
 #endif

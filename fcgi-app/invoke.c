@@ -11,6 +11,9 @@
 #include "api.h"
 #include "handlers.h"
 #include "invoke.h"
+#include "aliases.h"
+#include "asyncq.h"
+#include "fn.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "log.h"
@@ -23,27 +26,37 @@
 #define QUOTA_TTL_S (2 * 24 * 3600)
 #define REPLY_SLACK_MS 2000
 
-/* Takes one from today's quota (unless limit < 0) and queues the job, atomically. */
+/*
+ * Takes one from today's quota (unless limit < 0) and, for a synchronous job,
+ * queues it in the same step: one round trip on the invocation's path.
+ */
 static const char QUOTA_AND_QUEUE[] =
 	"local n = redis.call('INCR', KEYS[1]) "
 	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end "
 	"local limit = tonumber(ARGV[1]) "
 	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
-	"redis.call('LPUSH', KEYS[2], ARGV[2]) "
+	"if ARGV[2] ~= '' then redis.call('LPUSH', KEYS[2], ARGV[2]) end "
 	"return n";
 
-static int enqueue(struct req *r, const struct job *j)
+static void quota_key(const struct job *j, char *key, size_t n)
+{
+	char day[16];
+	utc_day(now_ms(), day, sizeof(day));
+	snprintf(key, n, TF_KEY_QUOTA_FMT, j->tenant, day);
+}
+
+/* Counts the job against the quota and, when sync is set, queues it. */
+static int quota_take(struct req *r, const struct job *j, bool sync)
 {
 	const struct plan_limits *limits = tenant_limits(r);
-	char quota_key[128], day[16], limit[32], ttl[16];
+	char key[128], limit[32], ttl[16];
 
-	utc_day(now_ms(), day, sizeof(day));
-	snprintf(quota_key, sizeof(quota_key), TF_KEY_QUOTA_FMT, j->tenant, day);
+	quota_key(j, key, sizeof(key));
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
-	char *text = job_to_json(j);
-	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 2 %s %s %s %b %s", QUOTA_AND_QUEUE, quota_key,
-	                          TF_KEY_RUN_QUEUE, limit, text, strlen(text), ttl);
+	char *text = sync ? job_to_json(j) : NULL;
+	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 2 %s %s %s %b %s", QUOTA_AND_QUEUE, key,
+	                          TF_KEY_RUN_QUEUE, limit, text ? text : "", text ? strlen(text) : (size_t)0, ttl);
 	free(text);
 	if (!rds_ok(rep)) {
 		if (rep)
@@ -58,6 +71,14 @@ static int enqueue(struct req *r, const struct job *j)
 		               "The %s plan allows %lld invocations per day; upgrade with POST /api/billing/upgrade",
 		               limits->name, limits->invocations_per_day);
 	return 0;
+}
+
+/* Gives back a quota unit taken for an invocation that was then not accepted. */
+static void quota_refund(struct req *r, const struct job *j)
+{
+	char key[128];
+	quota_key(j, key, sizeof(key));
+	freeReplyObject(rds_cmd(r->conn->rds, "DECR %s", key));
 }
 
 static int wait_outcome(struct req *r, const struct job *j, int wait_s, struct outcome *oc)
@@ -96,7 +117,7 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	snprintf(j->type, sizeof(j->type), "RequestResponse");
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = j->enqueued_ms + (int64_t)wait_s * 1000;
-	if (enqueue(r, j) != 0 || wait_outcome(r, j, wait_s, oc) != 0)
+	if (quota_take(r, j, true) != 0 || wait_outcome(r, j, wait_s, oc) != 0)
 		return -1;
 	if (oc->status == OUTCOME_PLATFORM_ERROR) {
 		const char *msg = jstr(oc->error, "errorMessage");
@@ -108,55 +129,93 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	return 0;
 }
 
-/* Loads the published version of a function of the caller's tenant into a job. */
-static int load_published(struct req *r, const char *id, struct job *j)
+int invoke_async(struct req *r, struct job *j)
+{
+	struct db *db = r->conn->db;
+
+	if (runtimes_check(r, j->runtime) != 0)
+		return -1;
+	uuid_v4(j->request_id);
+	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
+	snprintf(j->type, sizeof(j->type), "Event");
+	j->enqueued_ms = now_ms();
+	j->wait_until_ms = 0;  /* nobody waits: it runs whenever a runner takes it */
+	if (quota_take(r, j, false) != 0)
+		return -1;
+	char *text = job_to_json(j);
+	int rc = db_exec(db,
+	                 "INSERT INTO invocations (request_id, tenant_id, function_id, version, alias, invocation_type,"
+	                 " status, started_at, queued_at, job) VALUES (?, ?, ?, ?, ?, 'Event', 'Queued', NOW(3), NOW(3), ?)",
+	                 DB_ARGS(DB_STR(j->request_id), DB_STR(j->tenant), DB_STR(j->function_id), DB_INT(j->version),
+	                         DB_STR(j->alias[0] ? j->alias : NULL), DB_STR(text)), NULL);
+	if (rc != 0) {
+		free(text);
+		quota_refund(r, j);
+		return req_db_fail(r, "queue invocation");
+	}
+	/*
+	 * Committed: from here the platform owes this invocation a run. Should the
+	 * stream lose it (Redis down now, or losing data later), the row is still Queued
+	 * and the leader's sweep queues it again.
+	 */
+	if (async_enqueue(r->conn->rds, j->request_id, text) != 0)
+		log_fields(TFLOG_WARN, "async job left to the sweep", "requestId", j->request_id, "error",
+		           rds_error(r->conn->rds), NULL);
+	free(text);
+	json_object *o = json_object_new_object();
+	jadd_str(o, "requestId", j->request_id);
+	jadd_str(o, "status", "Queued");
+	return req_reply(r, 202, o);
+}
+
+/* Fills the job with version n of a function the caller may see (fn_id already checked). */
+static int load_version(struct req *r, const char *fn_id, const char *fn_name, long long n, struct job *j)
 {
 	struct db_rows *rows = NULL;
-	int rc = -1;
+	char why[64];
 
 	if (db_query(r->conn->db,
-	             "SELECT f.id, f.name, f.published_version, v.code_sha256, v.runtime, v.handler,"
-	             " v.memory_mb, v.timeout_s, v.env"
-	             " FROM functions f LEFT JOIN versions v ON v.function_id = f.id AND v.number = f.published_version"
-	             " WHERE f.id = ? AND f.tenant_id = ? AND f.deleted_at IS NULL",
-	             DB_ARGS(DB_STR(id), DB_STR(r->who.tenant)), &rows) != 0)
-		return req_db_fail(r, "invoke lookup");
+	             "SELECT code_sha256, runtime, handler, memory_mb, timeout_s, env FROM versions"
+	             " WHERE function_id = ? AND number = ?",
+	             DB_ARGS(DB_STR(fn_id), DB_INT(n)), &rows) != 0)
+		return req_db_fail(r, "version lookup");
 	if (rows->nrows == 0) {
-		tf_fail(&r->err, TF_E_NOT_FOUND, "Function %s not found", id);
-		goto out;
+		db_rows_free(rows);
+		return tf_fail(&r->err, TF_E_NOT_FOUND, "Version %lld of %s not found", n, fn_name);
 	}
-	if (db_val(rows, 0, 2) == NULL || db_val(rows, 0, 3) == NULL) {
-		tf_fail(&r->err, TF_E_NOT_DEPLOYED,
-		        "Function %s has not been deployed; call POST .../functions/%s/deploy first", id, id);
-		goto out;
-	}
-	char why[64];
-	const char *env = db_val(rows, 0, 8);
-	snprintf(j->function_id, sizeof(j->function_id), "%s", db_val(rows, 0, 0));
-	snprintf(j->function_name, sizeof(j->function_name), "%s", db_val(rows, 0, 1));
-	j->version = (int)db_ll(rows, 0, 2, 0);
-	snprintf(j->code_sha256, sizeof(j->code_sha256), "%s", db_val(rows, 0, 3));
-	snprintf(j->runtime, sizeof(j->runtime), "%s", db_val(rows, 0, 4));
-	snprintf(j->handler, sizeof(j->handler), "%s", db_val(rows, 0, 5));
-	j->memory_mb = (int)db_ll(rows, 0, 6, TF_DEFAULT_MEMORY_MB);
-	j->timeout_s = (int)db_ll(rows, 0, 7, TF_DEFAULT_TIMEOUT_S);
+	const char *env = db_val(rows, 0, 5);
+	snprintf(j->function_id, sizeof(j->function_id), "%s", fn_id);
+	snprintf(j->function_name, sizeof(j->function_name), "%s", fn_name);
+	j->version = (int)n;
+	snprintf(j->code_sha256, sizeof(j->code_sha256), "%s", db_val(rows, 0, 0));
+	snprintf(j->runtime, sizeof(j->runtime), "%s", db_val(rows, 0, 1));
+	snprintf(j->handler, sizeof(j->handler), "%s", db_val(rows, 0, 2));
+	j->memory_mb = (int)db_ll(rows, 0, 3, TF_DEFAULT_MEMORY_MB);
+	j->timeout_s = (int)db_ll(rows, 0, 4, TF_DEFAULT_TIMEOUT_S);
 	j->env = json_parse_text(env, strlen(env), why, sizeof(why));
 	if (j->env == NULL)
 		j->env = json_object_new_object();
-	rc = 0;
-out:
 	db_rows_free(rows);
-	return rc;
+	return 0;
+}
+
+/* The version an unqualified invocation runs: the published one. */
+static int published_of(struct req *r, const struct fn *f, long long *n)
+{
+	if (f->published_version <= 0)
+		return tf_fail(&r->err, TF_E_NOT_DEPLOYED,
+		               "Function %s has no deployed version yet; deploy it (or create a version) first", f->name);
+	*n = f->published_version;
+	return 0;
 }
 
 static const struct vfield tau_invoke_fields[] = {
 	{ .name = "payload", .type = V_ANY },
 };
 
-/* The event as JSON text: the payload field, or {} when none was sent (as Lambda). */
-static int payload_text(struct req *r, json_object *body, char **out)
+/* The event as JSON text: the payload, or {} when none was sent (as Lambda). */
+static int payload_text(struct req *r, json_object *p, char **out)
 {
-	json_object *p = jget(body, "payload");
 	const char *text = p ? json_text(p) : "{}";
 
 	if (strlen(text) > TF_MAX_PAYLOAD)
@@ -199,6 +258,20 @@ static void tau_add_result(json_object *out, const char *result_text)
 	json_object_put(v);
 }
 
+/* The function's answer: its value, or Lambda's error shape marked as the function's. */
+static void add_answer(struct req *r, json_object *out, const struct outcome *oc)
+{
+	if (oc->status == OUTCOME_SUCCEEDED) {
+		tau_add_result(out, oc->result);
+		return;
+	}
+	/* Marked so it cannot be read as a platform error (docs/function-errors.md). */
+	req_add_header(r, "X-Function-Error", "Unhandled");
+	jadd_str(out, "functionError", "Unhandled");
+	json_object_object_foreach(oc->error, k, v)
+		json_object_object_add(out, k, json_object_get(v));
+}
+
 /* POST /saas/api/v1/sdk/tau/functions/:id/invoke — Functions — Lifecycle */
 int tau_functions_invoke(struct req *r)
 {
@@ -207,28 +280,142 @@ int tau_functions_invoke(struct req *r)
 	json_object *body = NULL;
 	int rc = -1;
 
+	struct fn f = { 0 };
+	long long version = 0;
 	if (req_json(r, &body) != 0 ||
 	    validate(body, tau_invoke_fields, TF_ARRAY_LEN(tau_invoke_fields), &r->err) != 0 ||
-	    load_published(r, r->params[0], &j) != 0 || payload_text(r, body, &j.payload) != 0 ||
+	    fn_load(r, FN_BY_ID, r->params[0], false, &f) != 0 || published_of(r, &f, &version) != 0 ||
+	    load_version(r, f.id, f.name, version, &j) != 0 || payload_text(r, jget(body, "payload"), &j.payload) != 0 ||
 	    invoke_sync(r, &j, &oc) != 0)
 		goto out;
 	json_object *out = json_object_new_object();
-	if (oc.status == OUTCOME_SUCCEEDED) {
-		tau_add_result(out, oc.result);
-	} else {
-		/* Lambda's error shape, marked so it cannot be read as a platform error. */
-		req_add_header(r, "X-Function-Error", "Unhandled");
-		jadd_str(out, "functionError", "Unhandled");
-		json_object_object_foreach(oc.error, k, v)
-			json_object_object_add(out, k, json_object_get(v));
-	}
+	add_answer(r, out, &oc);
 	jadd_int(out, "duration", (long long)ceil(oc.duration_ms));
 	jadd_int(out, "billedMs", oc.billed_ms);
 	jadd_str(out, "requestId", j.request_id);
 	jadd_int(out, "version", oc.version);
 	rc = req_reply(r, 200, out);
 out:
+	fn_free(&f);
 	outcome_free(&oc);
+	job_free(&j);
+	json_object_put(body);
+	return rc;
+}
+
+static int check_invocation_type(const char *s, char *why, size_t whysz)
+{
+	if (strcmp(s, "RequestResponse") == 0 || strcmp(s, "Event") == 0 || strcmp(s, "DryRun") == 0)
+		return 0;
+	snprintf(why, whysz, "must be RequestResponse, Event or DryRun");
+	return -1;
+}
+
+static const struct vfield platform_invoke_fields[] = {
+	{ .name = "payload", .type = V_ANY },
+	{ .name = "alias", .type = V_STRING, .min = 1, .max = 64 },
+	{ .name = "invocationType", .type = V_STRING, .min = 1, .max = 32, .check = check_invocation_type },
+};
+
+/*
+ * The platform's payload: a JSON value, or a string holding JSON text (as the
+ * reference's example sends it), which is parsed so the handler gets the value.
+ */
+static int platform_payload(struct req *r, json_object *body, char **out)
+{
+	json_object *p = jget(body, "payload");
+	char why[128];
+
+	if (p == NULL || !json_object_is_type(p, json_type_string))
+		return payload_text(r, p, out);
+	const char *s = json_object_get_string(p);
+	size_t n = (size_t)json_object_get_string_len(p);
+	if (n > TF_MAX_PAYLOAD)
+		return tf_fail(&r->err, TF_E_TOO_LARGE, "Payload exceeds %ld bytes", TF_MAX_PAYLOAD);
+	json_object *v = json_parse_text(s, n, why, sizeof(why));
+	if (v == NULL) {
+		tf_detail(&r->err, "payload", "a string payload must hold JSON text: %s", why);
+		return tf_fail(&r->err, TF_E_VALIDATION, "Request validation failed");
+	}
+	int rc = payload_text(r, v, out);
+	json_object_put(v);
+	return rc;
+}
+
+/* Resolves the version the request names (alias, else the published one) into the job. */
+static int platform_target(struct req *r, json_object *body, struct fn *f, struct job *j)
+{
+	long long version;
+	const char *alias = jstr(body, "alias");
+
+	if (fn_by_name(r, false, f) != 0)
+		return -1;
+	if (alias ? alias_pick_version(r, f->id, alias, &version) : published_of(r, f, &version))
+		return -1;
+	if (load_version(r, f->id, f->name, version, j) != 0)
+		return -1;
+	if (alias)
+		snprintf(j->alias, sizeof(j->alias), "%s", alias);
+	return 0;
+}
+
+/* POST /api/v1/functions/{name}/invoke — Invoke Function (Synchronous) */
+int platform_functions_invoke(struct req *r)
+{
+	struct job j = { 0 };
+	struct outcome oc = { 0 };
+	struct fn f = { 0 };
+	json_object *body = NULL;
+	int rc = -1;
+
+	if (req_json(r, &body) != 0 ||
+	    validate(body, platform_invoke_fields, TF_ARRAY_LEN(platform_invoke_fields), &r->err) != 0 ||
+	    platform_target(r, body, &f, &j) != 0 || platform_payload(r, body, &j.payload) != 0)
+		goto out;
+	const char *type = jstr(body, "invocationType") ? jstr(body, "invocationType") : "RequestResponse";
+	if (strcmp(type, "DryRun") == 0) {
+		/* Everything an invocation would check, and nothing run: Lambda answers 204. */
+		rc = runtimes_check(r, j.runtime) == 0 ? req_reply(r, 204, NULL) : -1;
+		goto out;
+	}
+	if (strcmp(type, "Event") == 0) {
+		rc = invoke_async(r, &j);
+		goto out;
+	}
+	if (invoke_sync(r, &j, &oc) != 0)
+		goto out;
+	json_object *o = json_object_new_object();
+	add_answer(r, o, &oc);
+	jadd_int(o, "executionTime", (long long)ceil(oc.duration_ms));
+	jadd_int(o, "billedDuration", oc.billed_ms);
+	jadd_int(o, "memoryUsed", oc.memory_used_mb);
+	jadd_bool(o, "wasColdStart", oc.cold_start);
+	jadd_str(o, "requestId", j.request_id);
+	jadd_str(o, "logStreamName", oc.log_stream[0] ? oc.log_stream : NULL);
+	jadd_int(o, "version", oc.version);
+	json_object_object_add(o, "versionString", version_string(oc.version));
+	rc = req_reply(r, 200, o);
+out:
+	fn_free(&f);
+	outcome_free(&oc);
+	job_free(&j);
+	json_object_put(body);
+	return rc;
+}
+
+/* POST /api/v1/functions/{name}/invoke-async — Invoke Function (Asynchronous) */
+int platform_functions_invoke_async(struct req *r)
+{
+	struct job j = { 0 };
+	struct fn f = { 0 };
+	json_object *body = NULL;
+	int rc = -1;
+
+	if (req_json(r, &body) == 0 &&
+	    validate(body, platform_invoke_fields, TF_ARRAY_LEN(platform_invoke_fields), &r->err) == 0 &&
+	    platform_target(r, body, &f, &j) == 0 && platform_payload(r, body, &j.payload) == 0)
+		rc = invoke_async(r, &j);
+	fn_free(&f);
 	job_free(&j);
 	json_object_put(body);
 	return rc;

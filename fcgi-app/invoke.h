@@ -11,5 +11,11 @@
  * which this fills in. Returns -1 with r->err set when nothing ran.
  */
 int invoke_sync(struct req *r, struct job *j, struct outcome *oc);
+/*
+ * Accepts an asynchronous invocation: counts it against the quota, commits its
+ * Queued row with the whole job, queues it, and answers 202. Nothing is answered
+ * 202 that is not committed first.
+ */
+int invoke_async(struct req *r, struct job *j);
 
 #endif

@@ -67,3 +67,108 @@ int tau_functions_logs(struct req *r)
 	json_object_object_add(out, "logs", logs);
 	return req_reply(r, 200, out);
 }
+
+/* GET /api/v1/functions/{name}/invocations/{requestId}/logs — Get Invocation Logs */
+int platform_invocation_logs(struct req *r)
+{
+	struct db_rows *inv = NULL, *rows = NULL;
+	struct fn f;
+	int rc = -1;
+
+	if (fn_by_name(r, false, &f) != 0)
+		return -1;
+	if (db_query(r->conn->db, "SELECT version FROM invocations WHERE request_id = ? AND function_id = ?",
+	             DB_ARGS(DB_STR(r->params[1]), DB_STR(f.id)), &inv) != 0 ||
+	    db_query(r->conn->db,
+	             "SELECT DATE_FORMAT(ts, '%Y-%m-%dT%H:%i:%s.%f'), level, message FROM invocation_logs"
+	             " WHERE request_id = ? AND function_id = ? ORDER BY seq LIMIT 100000",
+	             DB_ARGS(DB_STR(r->params[1]), DB_STR(f.id)), &rows) != 0) {
+		req_db_fail(r, "invocation logs");
+		goto out;
+	}
+	if (inv->nrows == 0) {
+		tf_fail(&r->err, TF_E_NOT_FOUND, "Invocation %s of %s not found", r->params[1], f.name);
+		goto out;
+	}
+	json_object *logs = json_object_new_array();
+	for (size_t i = 0; i < rows->nrows; i++) {
+		char ts[40];
+		snprintf(ts, sizeof(ts), "%.23sZ", db_val(rows, i, 0));
+		json_object *l = json_object_new_object();
+		jadd_str(l, "timestamp", ts);
+		jadd_str(l, "level", db_val(rows, i, 1));
+		jadd_str(l, "message", db_val(rows, i, 2));
+		json_object_array_add(logs, l);
+	}
+	json_object *o = json_object_new_object();
+	jadd_str(o, "requestId", r->params[1]);
+	json_object_object_add(o, "logs", logs);
+	jadd_str(o, "functionName", f.name);
+	json_object_object_add(o, "version", version_string(db_ll(inv, 0, 0, 0)));
+	rc = req_reply(r, 200, o);
+out:
+	db_rows_free(inv);
+	db_rows_free(rows);
+	fn_free(&f);
+	return rc;
+}
+
+/* GET /api/v1/functions/{name}/invocations/{requestId} — an invocation's outcome (beyond the reference) */
+int platform_invocation_get(struct req *r)
+{
+	struct db_rows *rows = NULL;
+	struct fn f;
+
+	if (fn_by_name(r, false, &f) != 0)
+		return -1;
+	int rc = db_query(r->conn->db,
+	                  "SELECT status, invocation_type, version, alias, attempts, error_type, error_message, result,"
+	                  " DATE_FORMAT(queued_at, '%Y-%m-%dT%H:%i:%s.%f'), DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%f'),"
+	                  " DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%s.%f'), duration_ms, billed_ms, memory_used_mb, cold_start"
+	                  " FROM invocations WHERE request_id = ? AND function_id = ?",
+	                  DB_ARGS(DB_STR(r->params[1]), DB_STR(f.id)), &rows);
+	if (rc != 0) {
+		fn_free(&f);
+		return req_db_fail(r, "invocation");
+	}
+	if (rows->nrows == 0) {
+		db_rows_free(rows);
+		rc = tf_fail(&r->err, TF_E_NOT_FOUND, "Invocation %s of %s not found", r->params[1], f.name);
+		fn_free(&f);
+		return rc;
+	}
+	json_object *o = json_object_new_object();
+	jadd_str(o, "requestId", r->params[1]);
+	jadd_str(o, "functionName", f.name);
+	jadd_str(o, "status", db_val(rows, 0, 0));
+	jadd_str(o, "invocationType", db_val(rows, 0, 1));
+	jadd_int(o, "version", db_ll(rows, 0, 2, 0));
+	jadd_str(o, "alias", db_val(rows, 0, 3));
+	jadd_int(o, "attempts", db_ll(rows, 0, 4, 0));
+	const char *times[] = { "queuedAt", "startedAt", "finishedAt" };
+	for (int i = 0; i < 3; i++) {
+		char ts[40];
+		const char *v = db_val(rows, 0, 8 + (size_t)i);
+		snprintf(ts, sizeof(ts), "%.23sZ", v ? v : "");
+		jadd_str(o, times[i], v ? ts : NULL);
+	}
+	bool finished = db_val(rows, 0, 10) != NULL;
+	if (finished) {
+		json_object_object_add(o, "executionTime", json_object_new_int64((long long)db_double(rows, 0, 11, 0)));
+		jadd_int(o, "billedDuration", db_ll(rows, 0, 12, 0));
+		jadd_int(o, "memoryUsed", db_ll(rows, 0, 13, 0));
+		jadd_bool(o, "wasColdStart", db_ll(rows, 0, 14, 0) == 1);
+	}
+	jadd_raw(o, "result", db_val(rows, 0, 7));
+	if (db_val(rows, 0, 5)) {
+		json_object *e = json_object_new_object();
+		jadd_str(e, "errorType", db_val(rows, 0, 5));
+		jadd_str(e, "errorMessage", db_val(rows, 0, 6));
+		json_object_object_add(o, "error", e);
+	} else {
+		json_object_object_add(o, "error", NULL);
+	}
+	db_rows_free(rows);
+	fn_free(&f);
+	return req_reply(r, 200, o);
+}

@@ -15,6 +15,8 @@
 #include "api.h"
 #include "dispatch.h"
 #include "log.h"
+#include "password.h"
+#include "ids.h"
 #include "ratelimit.h"
 #include "settings.h"
 #include "xalloc.h"
@@ -68,14 +70,28 @@ static int open_socket(const struct config *cfg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tf-api [--config FILE] [--migrate-only]\n");
+	fprintf(stderr, "usage: tf-api [--config FILE] [--migrate-only | --bootstrap-admin FILE --base-url URL]\n");
 	exit(2);
+}
+
+/* What the request threads need to check passwords and tokens. */
+static void load_auth(struct app *app)
+{
+	char throwaway[32];
+
+	secret_load(config_str(app->cfg, "auth", "jwt_secret_file", "/var/lib/taufunctions/jwt.key"),
+	            app->token_key, &app->token_key_len);
+	app->token_ttl_s = (int)config_int(app->cfg, "auth", "token_ttl_seconds", 86400, 60, 30 * 86400);
+	random_token(throwaway, sizeof(throwaway), "", 24);
+	if (password_hash(throwaway, app->dummy_hash, sizeof(app->dummy_hash)) != 0)
+		fatal("cannot hash with yescrypt");
 }
 
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
 	bool migrate_only = false;
+	const char *bootstrap_file = NULL, *base_url = NULL;
 	char err[512];
 	enum tflog_level level = TFLOG_INFO;
 
@@ -84,6 +100,10 @@ int main(int argc, char **argv)
 			config_path = argv[++i];
 		else if (strcmp(argv[i], "--migrate-only") == 0)
 			migrate_only = true;
+		else if (strcmp(argv[i], "--bootstrap-admin") == 0 && i + 1 < argc)
+			bootstrap_file = argv[++i];
+		else if (strcmp(argv[i], "--base-url") == 0 && i + 1 < argc)
+			base_url = argv[++i];
 		else
 			usage();
 	}
@@ -113,6 +133,9 @@ int main(int argc, char **argv)
 	};
 	db_config_from(cfg, &app.dbc, true);
 	rds_config_from(cfg, &app.rdc);
+	load_auth(&app);
+	if (bootstrap_file)
+		return bootstrap_admin(&app, bootstrap_file, base_url ? base_url : "http://127.0.0.1:8080") == 0 ? 0 : 1;
 	ratelimit_init(cfg);
 	int threads = (int)config_int(cfg, "api", "threads", 64, 1, 1024);
 	if (FCGX_Init() != 0)

@@ -38,7 +38,7 @@ void ratelimit_init(const struct config *cfg)
 int ratelimit_check(struct req *r)
 {
 	const struct rate_class *c = NULL;
-	char key[TF_MAX_PARAM + 128];
+	char key[TF_MAX_PARAM + 256];
 
 	for (size_t i = 0; i < TF_ARRAY_LEN(classes) && c == NULL; i++)
 		if (strcmp(classes[i].name, r->route->rate_class) == 0)
@@ -46,7 +46,11 @@ int ratelimit_check(struct req *r)
 	if (c == NULL)
 		return 0;
 	long long now = now_ms() / 1000, window = now - now % RATE_WINDOW_S;
-	const char *ident = c->per_function && r->nparams > 0 ? r->params[0] : r->who.principal;
+	char ident[TF_MAX_PARAM + 80];
+	if (c->per_function && r->nparams > 0)
+		snprintf(ident, sizeof(ident), "%s/%s", r->who.tenant, r->params[0]);
+	else
+		snprintf(ident, sizeof(ident), "%s", r->who.principal);
 	snprintf(key, sizeof(key), TF_KEY_RATE_FMT, c->name, ident, window);
 
 	struct rds *rds = r->conn->rds;

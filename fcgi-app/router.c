@@ -9,7 +9,11 @@
 #include "handlers.h"
 
 #define TAU "/saas/api/v1/sdk/tau"
-#define WRITERS (ROLE_ADMIN | ROLE_DEVELOPER)
+#define V1 "/api/v1"
+#define P TF_SURFACE_PLATFORM
+#define WRITERS (ROLE_ADMIN | ROLE_DEVELOPER)     /* "Developer, Admin" */
+#define OPERATORS (ROLE_ADMIN | ROLE_OPERATOR)    /* "Operator, Admin" */
+#define WATCHERS (ROLE_ADMIN | ROLE_VIEWER)       /* "Admin, Viewer" */
 
 static const struct route routes[] = {
 	{ "GET", "/health", health_get, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
@@ -34,6 +38,38 @@ static const struct route routes[] = {
 	{ "GET", TAU "/functions/{id}/stats", tau_functions_stats, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
 	{ "GET", TAU "/functions/{id}/logs", tau_functions_logs, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
 	{ "GET", TAU "/runtimes", tau_runtimes_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+
+	/* The platform API, each with its reference's "Authorization" line. */
+	{ "POST", V1 "/authentication/login", platform_login, P, AUTH_NONE, 0, NULL, 0 },
+	{ "POST", V1 "/users", platform_users_create, P, AUTH_ANY, ROLE_ADMIN, "write", 0 },
+	{ "GET", V1 "/users", platform_users_list, P, AUTH_ANY, ROLE_ADMIN, "read", 0 },
+	{ "DELETE", V1 "/users/{username}", platform_users_delete, P, AUTH_ANY, ROLE_ADMIN, "delete", 0 },
+	{ "PUT", V1 "/users/{username}/password", platform_users_password, P, AUTH_ANY, ROLE_ADMIN, "write", 0 },
+
+	{ "POST", V1 "/functions", platform_functions_create, P, AUTH_ANY, WRITERS, "create", 0 },
+	{ "GET", V1 "/functions", platform_functions_list, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "GET", V1 "/functions/{name}", platform_functions_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "PUT", V1 "/functions/{name}", platform_functions_update, P, AUTH_ANY, WRITERS, "write", 0 },
+	{ "DELETE", V1 "/functions/{name}", platform_functions_delete, P, AUTH_ANY, ROLE_ADMIN, "delete", 0 },
+	{ "GET", V1 "/functions/{name}/metrics", platform_functions_metrics, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+
+	{ "POST", V1 "/functions/{name}/versions", platform_versions_create, P, AUTH_ANY, WRITERS, "write", TF_MAX_VERSION_BODY },
+	{ "GET", V1 "/functions/{name}/versions", platform_versions_list, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "GET", V1 "/functions/{name}/versions/{version}", platform_versions_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "DELETE", V1 "/functions/{name}/versions/{version}", platform_versions_delete, P, AUTH_ANY, WRITERS, "delete", 0 },
+
+	{ "POST", V1 "/functions/{name}/aliases", platform_aliases_create, P, AUTH_ANY, WRITERS, "write", 0 },
+	{ "GET", V1 "/functions/{name}/aliases/{alias}", platform_aliases_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "PUT", V1 "/functions/{name}/aliases/{alias}", platform_aliases_update, P, AUTH_ANY, OPERATORS, "write", 0 },
+	{ "DELETE", V1 "/functions/{name}/aliases/{alias}", platform_aliases_delete, P, AUTH_ANY, OPERATORS, "delete", 0 },
+
+	{ "POST", V1 "/functions/{name}/invoke", platform_functions_invoke, P, AUTH_ANY, ROLE_ALL, "invoke", 0 },
+	{ "POST", V1 "/functions/{name}/invoke-async", platform_functions_invoke_async, P, AUTH_ANY, ROLE_ALL, "invoke", 0 },
+	{ "GET", V1 "/functions/{name}/invocations/{requestId}", platform_invocation_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "GET", V1 "/functions/{name}/invocations/{requestId}/logs", platform_invocation_logs, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+
+	{ "GET", V1 "/runners", platform_runners_list, P, AUTH_ANY, WATCHERS, "read", 0 },
+	{ "GET", V1 "/runners/{nodeId}", platform_runners_get, P, AUTH_ANY, WATCHERS, "read", 0 },
 };
 
 enum tf_surface surface_of_path(const char *path)

@@ -161,6 +161,7 @@ void instance_stop(struct instance *in)
 	linebuf_free(&in->out);
 	in->live = false;
 	in->key[0] = '\0';
+	in->label[0] = '\0';
 }
 
 static void fail(struct outcome *oc, enum outcome_status st, const char *type, const char *fmt, ...)
@@ -371,6 +372,7 @@ void instance_invoke(struct instance *in, const struct job *j, struct outcome *o
 	char *text = invoke_frame(j, now_ms() + (int64_t)j->timeout_s * 1000);
 	double t0 = mono_ms_f();
 
+	snprintf(oc->log_stream, sizeof(oc->log_stream), "%s", in->log_stream);
 	/* Output left over from between invocations belongs to no one else. */
 	drain_output(in, logs);
 	enum wait_kind w = send_frame(in, text, strlen(text), deadline) == 0

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "hostinfo.h"
 #include "log.h"
 #include "settings.h"
 #include "strfmt.h"
@@ -91,11 +92,24 @@ static void heartbeat(struct rds *rds, struct db *db, const char *runtimes)
 	char key[128], now[32], started[32];
 	int busy = 0, live = pool_count(&busy);
 
+	char cpu[32], mem[32], memtotal[32], cores[16];
+	long long total_mb = 0;
+	char *containers = pool_containers_json();
+
 	snprintf(key, sizeof(key), TF_KEY_RUNNER_FMT, W.id);
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms());
 	snprintf(started, sizeof(started), "%lld", (long long)W.started_ms);
-	rds_append(rds, "HSET %s runtimes %s hostname %s startedMs %s heartbeatMs %s instances %d busy %d maxInstances %d",
-	           key, runtimes, W.hostname, started, now, live, busy, W.max_instances);
+	/* Percentages are 0-100 and counts small: strfmt only guards the bound. */
+	strfmt(cpu, sizeof(cpu), "%.1f", host_cpu_usage());
+	strfmt(mem, sizeof(mem), "%.1f", host_memory_usage(&total_mb));
+	strfmt(memtotal, sizeof(memtotal), "%lld", total_mb);
+	strfmt(cores, sizeof(cores), "%ld", host_cores());
+	rds_append(rds,
+	           "HSET %s runtimes %s hostname %s startedMs %s heartbeatMs %s instances %d busy %d maxInstances %d"
+	           " cpuUsage %s memoryUsage %s memoryMB %s cores %s containers %s",
+	           key, runtimes, W.hostname, started, now, live, busy, W.max_instances, cpu, mem, memtotal, cores,
+	           containers);
+	free(containers);
 	rds_append(rds, "PEXPIRE %s %d", key, TF_RUNNER_ALIVE_MS * 4);
 	rds_append(rds, "ZADD %s %s %s", TF_KEY_RUNNERS, now, W.id);
 	for (int i = 0; i < 3; i++)
@@ -181,6 +195,10 @@ int main(int argc, char **argv)
 			fatal("cannot start dispatcher %d", i);
 	if (pthread_create(&t, NULL, recorder_main, NULL) != 0)
 		fatal("cannot start the recorder");
+	/* Asynchronous work shares the instances; it gets half the slots' worth of consumers. */
+	for (int i = 0; i < (W.slots + 1) / 2; i++)
+		if (pthread_create(&t, NULL, async_main, NULL) != 0)
+			fatal("cannot start async consumer %d", i);
 
 	struct rds *rds = rds_open(&W.rdc);
 	struct db *db = db_open(&W.dbc);
@@ -189,6 +207,8 @@ int main(int argc, char **argv)
 	while (!stop_signal) {
 		if (mono_ms() - last_beat >= TF_HEARTBEAT_MS) {
 			heartbeat(rds, db, runtimes);
+			async_touch(rds);
+			scheduler_tick(rds, db);
 			last_beat = mono_ms();
 		}
 		pool_reap_idle();

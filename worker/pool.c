@@ -116,3 +116,21 @@ int pool_count(int *busy)
 		*busy = b;
 	return live;
 }
+
+char *pool_containers_json(void)
+{
+	json_object *o = json_object_new_object();
+	char id[32];
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < W.max_instances; i++) {
+		if (!slots[i].live || slots[i].label[0] == '\0')
+			continue;
+		snprintf(id, sizeof(id), "instance-%d", slots[i].slot);
+		json_object_object_add(o, slots[i].label, json_object_new_string(id));
+	}
+	pthread_mutex_unlock(&lock);
+	char *text = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}

@@ -23,8 +23,7 @@ static void platform_error(struct outcome *oc, const char *msg)
 	oc->error = lambda_error("Platform.Error", msg);
 }
 
-/* Runs one job to its outcome; logs collects what the function printed. */
-static void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs)
+void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs)
 {
 	char key[96], code_dir[PATH_MAX], why[256];
 	bool warm = false;
@@ -53,6 +52,7 @@ static void run_job(struct db *db, const struct job *j, struct outcome *oc, stru
 			return;
 		}
 		snprintf(in->key, sizeof(in->key), "%s", key);
+		snprintf(in->label, sizeof(in->label), "%s:v%d", j->function_name, j->version);
 	}
 	instance_invoke(in, j, oc, logs);
 	pool_release(in);
@@ -79,6 +79,15 @@ static void publish(struct rds *rds, const struct job *j, const struct outcome *
 	}
 	free(reply);
 	free(record);
+}
+
+void outcome_begin(const struct job *j, struct outcome *oc)
+{
+	memset(oc, 0, sizeof(*oc));
+	snprintf(oc->request_id, sizeof(oc->request_id), "%s", j->request_id);
+	snprintf(oc->runner, sizeof(oc->runner), "%s", W.id);
+	oc->version = j->version;
+	oc->started_ms = now_ms();
 }
 
 void *dispatcher_main(void *arg)
@@ -115,10 +124,7 @@ void *dispatcher_main(void *arg)
 		}
 		struct outcome oc = { 0 };
 		struct log_lines logs = { 0 };
-		snprintf(oc.request_id, sizeof(oc.request_id), "%s", j.request_id);
-		snprintf(oc.runner, sizeof(oc.runner), "%s", W.id);
-		oc.version = j.version;
-		oc.started_ms = now_ms();
+		outcome_begin(&j, &oc);
 		run_job(db, &j, &oc, &logs);
 		publish(rds, &j, &oc, &logs);
 		log_lines_free(&logs);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "histogram.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "log.h"
@@ -38,6 +39,9 @@ char *record_json(const struct job *j, const struct outcome *oc, const struct lo
 		json_object_array_add(lines, l);
 	}
 	json_object_object_add(o, "logs", lines);
+	/* An asynchronous caller fetches the result later; a synchronous one has it already. */
+	if (strcmp(j->type, "Event") == 0 && oc->result)
+		jadd_raw(o, "result", oc->result);
 	char *text = strdup(json_text(o));
 	json_object_put(o);
 	return text;
@@ -52,35 +56,97 @@ static void sql_time(int64_t ms, char *out, size_t n)
 	snprintf(out, n, "%.23s", iso);
 }
 
-static int write_record(struct db *db, json_object *rec)
+/* The minute an instant falls in, as SQL text. */
+static void sql_minute(int64_t ms, char *out, size_t n)
+{
+	sql_time(ms / 60000 * 60000, out, n);
+}
+
+/*
+ * Moves the counters and per-minute rollups by one invocation: function and
+ * version totals, the minute's sums, and its duration histogram bucket.
+ */
+static int count_invocation(struct db *db, json_object *rec, const char *fid, const char *started, bool failed)
+{
+	char minute[32];
+	json_object *d = jget(rec, "durationMs");
+	double duration = d ? json_object_get_double(d) : 0;
+	long long mem = jint(rec, "memoryUsedMB", 0);
+
+	sql_minute(jint(rec, "startedMs", now_ms()), minute, sizeof(minute));
+	return db_exec(db,
+	               "INSERT INTO function_stats (function_id, invocations, last_invoked_at) VALUES (?, 1, ?)"
+	               " ON DUPLICATE KEY UPDATE invocations = invocations + 1,"
+	               " last_invoked_at = GREATEST(COALESCE(last_invoked_at, VALUES(last_invoked_at)), VALUES(last_invoked_at))",
+	               DB_ARGS(DB_STR(fid), DB_STR(started)), NULL) != 0 ||
+	       db_exec(db,
+	               "INSERT INTO version_stats (function_id, version, invocations) VALUES (?, ?, 1)"
+	               " ON DUPLICATE KEY UPDATE invocations = invocations + 1",
+	               DB_ARGS(DB_STR(fid), DB_INT(jint(rec, "version", 0))), NULL) != 0 ||
+	       db_exec(db,
+	               "INSERT INTO metrics_minute (function_id, minute, invocations, errors, cold_starts, duration_sum,"
+	               " memory_sum, memory_max) VALUES (?, ?, 1, ?, ?, ?, ?, ?)"
+	               " ON DUPLICATE KEY UPDATE invocations = invocations + 1, errors = errors + VALUES(errors),"
+	               " cold_starts = cold_starts + VALUES(cold_starts), duration_sum = duration_sum + VALUES(duration_sum),"
+	               " memory_sum = memory_sum + VALUES(memory_sum), memory_max = GREATEST(memory_max, VALUES(memory_max))",
+	               DB_ARGS(DB_STR(fid), DB_STR(minute), DB_INT(failed), DB_INT(jbool(rec, "coldStart", false)),
+	                       DB_DOUBLE(duration), DB_INT(mem), DB_INT(mem)), NULL) != 0 ||
+	       db_exec(db,
+	               "INSERT INTO metrics_histogram (function_id, minute, bucket, count) VALUES (?, ?, ?, 1)"
+	               " ON DUPLICATE KEY UPDATE count = count + 1",
+	               DB_ARGS(DB_STR(fid), DB_STR(minute), DB_INT(hist_bucket(duration))), NULL) != 0
+	           ? -1 : 0;
+}
+
+int write_record(struct db *db, json_object *rec)
 {
 	char started[32];
 	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId"), *st = jstr(rec, "status");
 	json_object *d = jget(rec, "durationMs"), *im = jget(rec, "initMs"), *err = jget(rec, "error");
+	json_object *res = jget(rec, "result");
 	/* An invocation succeeded or failed; how it failed is its error type. */
-	const char *status = st && strcmp(st, "Succeeded") == 0 ? "Succeeded" : "Failed";
+	bool failed = !(st && strcmp(st, "Succeeded") == 0);
+	const char *status = failed ? "Failed" : "Succeeded";
+	const char *result = res ? json_text(res) : NULL;
+	uint64_t n = 0;
 
 	if (rid == NULL || fid == NULL)
 		return 0;  /* unreadable: nothing to keep */
 	sql_time(jint(rec, "startedMs", now_ms()), started, sizeof(started));
+	double duration = d ? json_object_get_double(d) : 0, init = im ? json_object_get_double(im) : 0;
+	long long billed = jint(rec, "billedMs", 0), mem = jint(rec, "memoryUsedMB", 0);
+	int cold = jbool(rec, "coldStart", false);
+	const char *etype = jstr(err, "errorType"), *emsg = jstr(err, "errorMessage");
+	const char *runner = jstr(rec, "runner"), *stream = jstr(rec, "logStreamName");
+	/* A synchronous invocation is new here; an asynchronous one has its Queued row to finish. */
 	if (db_exec(db,
 	            "INSERT IGNORE INTO invocations (request_id, tenant_id, function_id, version, alias,"
 	            " invocation_type, status, error_type, error_message, started_at, duration_ms, init_ms,"
-	            " billed_ms, memory_used_mb, cold_start, runner_id)"
-	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	            DB_ARGS(DB_STR(rid), DB_STR(jstr(rec, "tenant")), DB_STR(fid),
-	                    DB_INT(jint(rec, "version", 0)), DB_STR(jstr(rec, "alias")),
-	                    DB_STR(jstr(rec, "type")), DB_STR(status),
-	                    DB_STR(jstr(err, "errorType")), DB_STR(jstr(err, "errorMessage")),
-	                    DB_STR(started), DB_DOUBLE(d ? json_object_get_double(d) : 0),
-	                    DB_DOUBLE(im ? json_object_get_double(im) : 0),
-	                    DB_INT(jint(rec, "billedMs", 0)), DB_INT(jint(rec, "memoryUsedMB", 0)),
-	                    DB_INT(jbool(rec, "coldStart", false)), DB_STR(jstr(rec, "runner"))),
-	            NULL) != 0)
+	            " billed_ms, memory_used_mb, cold_start, runner_id, log_stream, attempts, finished_at)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NOW(3))",
+	            DB_ARGS(DB_STR(rid), DB_STR(jstr(rec, "tenant")), DB_STR(fid), DB_INT(jint(rec, "version", 0)),
+	                    DB_STR(jstr(rec, "alias")), DB_STR(jstr(rec, "type")), DB_STR(status), DB_STR(etype),
+	                    DB_STR(emsg), DB_STR(started), DB_DOUBLE(duration), DB_DOUBLE(init), DB_INT(billed),
+	                    DB_INT(mem), DB_INT(cold), DB_STR(runner), DB_STR(stream)),
+	            &n) != 0)
+		return -1;
+	if (n == 0 &&
+	    db_exec(db,
+	            "UPDATE invocations SET status = ?, error_type = ?, error_message = ?, started_at = ?, duration_ms = ?,"
+	            " init_ms = ?, billed_ms = ?, memory_used_mb = ?, cold_start = ?, runner_id = ?, log_stream = ?,"
+	            " result = ?, finished_at = NOW(3) WHERE request_id = ? AND status IN ('Queued', 'Running')",
+	            DB_ARGS(DB_STR(status), DB_STR(etype), DB_STR(emsg), DB_STR(started), DB_DOUBLE(duration),
+	                    DB_DOUBLE(init), DB_INT(billed), DB_INT(mem), DB_INT(cold), DB_STR(runner), DB_STR(stream),
+	                    DB_STR(result), DB_STR(rid)),
+	            &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;  /* delivered before and written then: counted once, logged once */
+	if (count_invocation(db, rec, fid, started, failed) != 0)
 		return -1;
 	json_object *lines = jget(rec, "logs");
-	size_t n = lines && json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t nl = lines && json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
+	for (size_t i = 0; i < nl; i++) {
 		json_object *l = json_object_array_get_idx(lines, i);
 		char ts[32];
 		sql_time(jint(l, "ts", now_ms()), ts, sizeof(ts));

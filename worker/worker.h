@@ -67,6 +67,7 @@ struct instance {
 	struct linebuf ctl, out;
 	char key[96];              /* "fn_…@version" it serves */
 	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
+	char label[96];            /* "name:v3", as runners report their containers */
 	const struct runtime_def *rt;
 	struct cgroup cg;
 	int64_t last_used_ms;      /* monotonic */
@@ -155,15 +156,33 @@ void pool_release(struct instance *in);
 void pool_reap_idle(void);
 void pool_stop_all(void);
 int pool_count(int *busy);
+/* {"name:v3": "instance-7", …} of the live instances; free() it. */
+char *pool_containers_json(void);
 
 /* codecache.c */
 int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *why, size_t whysz);
 
 /* queue.c */
 void *dispatcher_main(void *arg);
+/* Runs one job to its outcome; logs collects what the function printed. */
+void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs);
+void outcome_begin(const struct job *j, struct outcome *oc);
+
+/* async.c: asynchronous invocations from the durable stream. */
+void *async_main(void *arg);
+/* Keeps this runner's running async entries its own (called from the heartbeat). */
+void async_touch(struct rds *rds);
+/* The leader's duties: re-queues accepted invocations a stream does not hold. */
+void scheduler_tick(struct rds *rds, struct db *db);
 
 /* recorder.c */
 void *recorder_main(void *arg);
+/*
+ * Writes one finished invocation (a record, as record_json makes it) inside the
+ * caller's transaction: its row, counters, rollups and logs, each exactly once
+ * however often the same record arrives.
+ */
+int write_record(struct db *db, json_object *rec);
 /* Appends the record of a finished invocation to the command pipeline of rds. */
 char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs);
 

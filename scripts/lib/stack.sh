@@ -47,6 +47,8 @@ write_config() {
 	database = taufunctions
 	[redis]
 	socket = $dir/run/redis.sock
+	[auth]
+	jwt_secret_file = $dir/secrets/jwt.key
 	[worker]
 	id = runner-$hash
 	dir = $wdir
@@ -129,15 +131,17 @@ stack_logs() {
 
 stack_start() { # dir port
 	local dir=$1 port=$2
-	mkdir -p "$dir"/{run,db,redis,log,nginx/tmp}
+	mkdir -p "$dir"/{run,db,redis,log,secrets,nginx/tmp}
 	# nginx's workers (nobody) reach the FastCGI socket through run/.
 	chmod 0711 "$dir" "$dir/run"
-	chmod 0700 "$dir/db" "$dir/redis" "$dir/log"
+	chmod 0700 "$dir/db" "$dir/redis" "$dir/log" "$dir/secrets"
 	write_config "$dir"
 	start_mariadb "$dir"
 	start_redis "$dir"
-	"$TF_REPO/build/fcgi-app/tf-api" --config "$dir/taufunctions.conf" --migrate-only \
-		>>"$dir/log/tf-api.log" 2>&1 || die "migrations failed; see $dir/log/tf-api.log"
+	# Migrations, then (once) the operator's first Admin with a random password.
+	"$TF_REPO/build/fcgi-app/tf-api" --config "$dir/taufunctions.conf" \
+		--bootstrap-admin "$dir/credentials.json" --base-url "http://127.0.0.1:$port" \
+		>>"$dir/log/tf-api.log" 2>&1 || die "migrations or the first Admin failed; see $dir/log/tf-api.log"
 	start_daemon "$dir" tf-api "$TF_REPO/build/fcgi-app/tf-api"
 	start_daemon "$dir" tf-worker "$TF_REPO/build/worker/tf-worker"
 	start_nginx "$dir" "$port"

@@ -1,0 +1,228 @@
+/*
+ * Asynchronous invocations. tf-api committed each one's row (Queued, with its job)
+ * before answering 202, then added it to a Redis Stream read by every worker
+ * through one consumer group. A worker acknowledges an entry only after the
+ * outcome is committed; while an entry runs, its worker claims it anew every few
+ * seconds, so it is never taken over alive. An entry whose worker died idles past
+ * the visibility timeout and another worker claims it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asyncq.h"
+#include "jsonx.h"
+#include "keys.h"
+#include "log.h"
+#include "timefmt.h"
+#include "worker.h"
+
+#define ASYNC_BLOCK_MS 1000
+#define ASYNC_VISIBILITY_MS 30000   /* an entry idle this long lost its worker */
+#define ASYNC_CLAIM_EVERY_MS 5000
+#define ASYNC_MAX_RUNNING 4096
+#define SWEEP_AGE_S 30              /* a Queued row this old that no stream holds is queued again */
+#define SWEEP_BATCH 200
+#define LEADER_TTL_MS 10000
+
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static char running[ASYNC_MAX_RUNNING][40];  /* stream ids this runner works on */
+
+static void running_set(const char *id, bool add)
+{
+	pthread_mutex_lock(&running_lock);
+	for (int i = 0; i < ASYNC_MAX_RUNNING; i++) {
+		if (add && running[i][0] == '\0') {
+			snprintf(running[i], sizeof(running[i]), "%s", id);
+			break;
+		}
+		if (!add && strcmp(running[i], id) == 0) {
+			running[i][0] = '\0';
+			break;
+		}
+	}
+	pthread_mutex_unlock(&running_lock);
+}
+
+void async_touch(struct rds *rds)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&running_lock);
+	for (int i = 0; i < ASYNC_MAX_RUNNING; i++) {
+		if (running[i][0] == '\0')
+			continue;
+		/* Claiming one's own entry resets its idle time: "still being worked on". */
+		rds_append(rds, "XCLAIM %s %s %s 0 %s JUSTID", TF_KEY_ASYNC, TF_GROUP_RUNNERS, W.id, running[i]);
+		n++;
+	}
+	pthread_mutex_unlock(&running_lock);
+	for (int i = 0; i < n; i++)
+		freeReplyObject(rds_reply(rds));
+}
+
+/* Commits the outcome, then acknowledges the entry; false when it must be tried again later. */
+static bool finish(struct db *db, struct rds *rds, const char *id, const struct job *j, const struct outcome *oc,
+                   const struct log_lines *logs)
+{
+	char *text = record_json(j, oc, logs), why[64];
+	json_object *rec = json_parse_text(text, strlen(text), why, sizeof(why));
+	bool ok = rec && db_begin(db) == 0 && write_record(db, rec) == 0 && db_commit(db) == 0;
+
+	if (!ok) {
+		log_error("async %s: cannot record the outcome: %s", j->request_id, db_error(db));
+		db_rollback(db);
+	} else {
+		rds_append(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id);
+		rds_append(rds, "XDEL %s %s", TF_KEY_ASYNC, id);
+		rds_append(rds, "SREM %s %s", TF_KEY_ASYNC_IDS, j->request_id);
+		for (int i = 0; i < 3; i++)
+			freeReplyObject(rds_reply(rds));
+	}
+	json_object_put(rec);
+	free(text);
+	return ok;
+}
+
+/* Marks the row Running and counts the attempt; false if it is no longer waiting to run. */
+static bool start(struct db *db, const struct job *j)
+{
+	uint64_t n = 0;
+	if (db_exec(db,
+	            "UPDATE invocations SET status = 'Running', attempts = attempts + 1, started_at = NOW(3)"
+	            " WHERE request_id = ? AND status IN ('Queued', 'Running')",
+	            DB_ARGS(DB_STR(j->request_id)), &n) != 0)
+		return false;
+	return n == 1;
+}
+
+static void handle(struct db *db, struct rds *rds, redisReply *entry)
+{
+	/* [id, [field, value]] */
+	if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY ||
+	    entry->element[1]->elements != 2)
+		return;
+	const char *id = entry->element[0]->str;
+	redisReply *v = entry->element[1]->element[1];
+	struct job j;
+	char why[128];
+
+	if (job_from_json(v->str, v->len, &j, why, sizeof(why)) != 0) {
+		log_error("async entry %s is malformed (%s); dropped", id, why);
+		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
+		return;
+	}
+	if (!start(db, &j)) {
+		/* Finished already (a redelivery), or MariaDB is away: leave it pending if the latter. */
+		if (!db_is_down(db)) {
+			freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
+			freeReplyObject(rds_cmd(rds, "SREM %s %s", TF_KEY_ASYNC_IDS, j.request_id));
+		}
+		job_free(&j);
+		return;
+	}
+	running_set(id, true);
+	struct outcome oc;
+	struct log_lines logs = { 0 };
+	outcome_begin(&j, &oc);
+	run_job(db, &j, &oc, &logs);
+	while (!finish(db, rds, id, &j, &oc, &logs) && !W.stopping)
+		sleep(1);  /* the outcome is only acknowledged once it is committed */
+	running_set(id, false);
+	log_lines_free(&logs);
+	outcome_free(&oc);
+	job_free(&j);
+}
+
+void *async_main(void *arg)
+{
+	(void)arg;
+	struct rds *rds = rds_open(&W.rdc);
+	struct db *db = db_open(&W.dbc);
+	int64_t last_claim = 0;
+
+	rds_set_timeout(rds, ASYNC_BLOCK_MS + 5000);
+	freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_ASYNC, TF_GROUP_RUNNERS));
+	while (!W.stopping) {
+		redisReply *rep;
+		if (mono_ms() - last_claim > ASYNC_CLAIM_EVERY_MS) {
+			/* One entry a dead worker left behind, if any, becomes ours. */
+			rep = rds_cmd(rds, "XAUTOCLAIM %s %s %s %d 0-0 COUNT 1", TF_KEY_ASYNC, TF_GROUP_RUNNERS, W.id,
+			              ASYNC_VISIBILITY_MS);
+			last_claim = mono_ms();
+			if (rds_ok(rep) && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+			    rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
+				handle(db, rds, rep->element[1]->element[0]);
+				freeReplyObject(rep);
+				continue;
+			}
+			freeReplyObject(rep);
+		}
+		rep = rds_cmd(rds, "XREADGROUP GROUP %s %s COUNT 1 BLOCK %d STREAMS %s >", TF_GROUP_RUNNERS, W.id,
+		              ASYNC_BLOCK_MS, TF_KEY_ASYNC);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			if (rep && strstr(rep->str, "NOGROUP"))
+				freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_ASYNC, TF_GROUP_RUNNERS));
+			freeReplyObject(rep);
+			sleep(1);
+			continue;
+		}
+		/* [[stream, [entry]]] */
+		if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2 &&
+		    rep->element[0]->element[1]->elements == 1)
+			handle(db, rds, rep->element[0]->element[1]->element[0]);
+		freeReplyObject(rep);
+	}
+	db_close(db);
+	rds_close(rds);
+	return NULL;
+}
+
+/* Whether this worker holds the cluster's leader lock (taking or renewing it). */
+static bool leader(struct rds *rds)
+{
+	redisReply *rep = rds_cmd(rds, "SET tf:leader %s NX PX %d", W.id, LEADER_TTL_MS);
+	bool mine = rds_ok(rep) && rep->type == REDIS_REPLY_STATUS;
+	freeReplyObject(rep);
+	if (mine)
+		return true;
+	rep = rds_cmd(rds, "GET tf:leader");
+	mine = rds_ok(rep) && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, W.id) == 0;
+	freeReplyObject(rep);
+	if (mine)
+		freeReplyObject(rds_cmd(rds, "PEXPIRE tf:leader %d", LEADER_TTL_MS));
+	return mine;
+}
+
+void scheduler_tick(struct rds *rds, struct db *db)
+{
+	struct db_rows *rows = NULL;
+
+	if (!leader(rds))
+		return;
+	/*
+	 * Queued rows no stream holds: tf-api died between its commit and its XADD, or
+	 * Redis lost its data. The set of ids the stream holds goes with the stream, so
+	 * after a loss every old Queued row is queued again.
+	 */
+	if (db_query(db,
+	             "SELECT request_id, job FROM invocations WHERE status = 'Queued' AND invocation_type = 'Event'"
+	             " AND queued_at < NOW(3) - INTERVAL ? SECOND AND job IS NOT NULL LIMIT ?",
+	             DB_ARGS(DB_INT(SWEEP_AGE_S), DB_INT(SWEEP_BATCH)), &rows) != 0) {
+		log_warn("sweep: %s", db_error(db));
+		return;
+	}
+	for (size_t i = 0; i < rows->nrows; i++) {
+		const char *rid = db_val(rows, i, 0), *job = db_val(rows, i, 1);
+		redisReply *held = rds_cmd(rds, "SISMEMBER %s %s", TF_KEY_ASYNC_IDS, rid);
+		bool in_stream = rds_int(held, 0) == 1;
+		freeReplyObject(held);
+		if (in_stream)
+			continue;
+		log_fields(TFLOG_WARN, "re-queuing an accepted invocation no stream holds", "requestId", rid, NULL);
+		if (async_enqueue(rds, rid, job) != 0)
+			log_warn("sweep: cannot queue %s: %s", rid, rds_error(rds));
+	}
+	db_rows_free(rows);
+}
