@@ -140,8 +140,8 @@ void outcome_add_fields(json_object *o, const struct outcome *oc)
 	jadd_str(o, "requestId", oc->request_id);
 	jadd_str(o, "status", outcome_status_name(oc->status));
 	json_object_object_add(o, "error", json_object_get(oc->error));
-	json_object_object_add(o, "durationMs", json_object_new_double(oc->duration_ms));
-	json_object_object_add(o, "initMs", json_object_new_double(oc->init_ms));
+	jadd_double(o, "durationMs", oc->duration_ms, 3);
+	jadd_double(o, "initMs", oc->init_ms, 3);
 	jadd_int(o, "billedMs", oc->billed_ms);
 	jadd_int(o, "memoryUsedMB", oc->memory_used_mb);
 	jadd_bool(o, "coldStart", oc->cold_start);

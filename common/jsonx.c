@@ -1,37 +1,160 @@
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "jsonx.h"
+#include "strfmt.h"
 #include "tf.h"
 
 /*
- * json-c 0.16 accepts 'single-quoted' strings even in strict mode; JSON does
- * not. A quote outside any double-quoted string is the only way to write one.
+ * A strict RFC 8259 syntax check, run before json-c builds anything: json-c 0.16
+ * accepts text JSON forbids ('single quotes', "1.", and more) and may print it
+ * back as it came, which would hand invalid JSON to a runtime. Depth is bounded.
  */
-static bool has_single_quote(const char *text, size_t len)
-{
-	bool in_string = false;
+struct scan {
+	const char *p, *end;
+	int depth;
+};
 
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '\'') {
+static void skip_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool digits1(struct scan *s)
+{
+	const char *start = s->p;
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static bool scan_number(struct scan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (!digits1(s))
+		return false;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!digits1(s))
+			return false;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!digits1(s))
+			return false;
+	}
+	return true;
+}
+
+static bool scan_string(struct scan *s)
+{
+	s->p++;  /* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p++;
+		if (c == '"')
 			return true;
+		if (c < 0x20)
+			return false;
+		if (c != '\\')
+			continue;
+		if (s->p >= s->end)
+			return false;
+		c = (unsigned char)*s->p++;
+		if (c == 'u') {
+			for (int i = 0; i < 4; i++, s->p++)
+				if (s->p >= s->end || !isxdigit((unsigned char)*s->p))
+					return false;
+		} else if (!strchr("\"\\/bfnrt", c)) {
+			return false;
 		}
 	}
 	return false;
 }
 
+static bool scan_word(struct scan *s, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool scan_value(struct scan *s);
+
+static bool scan_container(struct scan *s, char close, bool object)
+{
+	if (++s->depth > TF_MAX_JSON_DEPTH)
+		return false;
+	s->p++;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			skip_ws(s);
+			if (s->p >= s->end || *s->p != '"' || !scan_string(s))
+				return false;
+			skip_ws(s);
+			if (s->p >= s->end || *s->p++ != ':')
+				return false;
+		}
+		if (!scan_value(s))
+			return false;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return false;
+		if (*s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (*s->p++ != close)
+			return false;
+		s->depth--;
+		return true;
+	}
+}
+
+static bool scan_value(struct scan *s)
+{
+	skip_ws(s);
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '{': return scan_container(s, '}', true);
+	case '[': return scan_container(s, ']', false);
+	case '"': return scan_string(s);
+	case 't': return scan_word(s, "true");
+	case 'f': return scan_word(s, "false");
+	case 'n': return scan_word(s, "null");
+	default: return scan_number(s);
+	}
+}
+
+bool json_syntax_ok(const char *text, size_t len)
+{
+	struct scan s = { text, text + len, 0 };
+	if (!scan_value(&s))
+		return false;
+	skip_ws(&s);
+	return s.p == s.end;
+}
+
 json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz)
 {
-	if (has_single_quote(text, len)) {
-		snprintf(why, whysz, "strings must be in double quotes");
+	if (!json_syntax_ok(text, len)) {
+		snprintf(why, whysz, "not valid JSON (RFC 8259)");
 		return NULL;
 	}
 
@@ -50,6 +173,12 @@ json_object *json_parse_text(const char *text, size_t len, char *why, size_t why
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error e = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	if (e == json_tokener_continue && end == len) {
+		/* A bare number ("42") ends only where something follows it: say the input ended. */
+		o = json_tokener_parse_ex(tok, " ", 1);
+		e = json_tokener_get_error(tok);
+	}
 	if (e == json_tokener_continue) {
 		snprintf(why, whysz, "unexpected end of JSON");
 		json_object_put(o);
@@ -58,9 +187,9 @@ json_object *json_parse_text(const char *text, size_t len, char *why, size_t why
 		snprintf(why, whysz, "%s", json_tokener_error_desc(e));
 		json_object_put(o);
 		o = NULL;
-	} else if ((size_t)json_tokener_get_parse_end(tok) != len) {
+	} else if (end != len) {
 		/* Trailing white space is fine; anything else after the value is not. */
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		for (size_t i = end; i < len; i++) {
 			if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r' && text[i] != '\t') {
 				snprintf(why, whysz, "unexpected data after the JSON value");
 				json_object_put(o);
@@ -145,6 +274,29 @@ void jadd_int(json_object *o, const char *key, long long v)
 void jadd_bool(json_object *o, const char *key, bool v)
 {
 	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+void jadd_double(json_object *o, const char *key, double v, int decimals)
+{
+	char text[64];
+
+	/* Bounded so the text always fits: no figure the platform reports comes near. */
+	if (!isfinite(v) || fabs(v) > 1e15)
+		v = 0;
+	if (decimals < 0 || decimals > 6)
+		decimals = 2;
+	if (strfmt(text, sizeof(text), "%.*f", decimals, v) != 0)
+		snprintf(text, sizeof(text), "0");
+	/* Trailing zeros say nothing; a bare "145." is not JSON, so the point goes with them. */
+	char *dot = strchr(text, '.');
+	if (dot) {
+		char *end = text + strlen(text) - 1;
+		while (end > dot && *end == '0')
+			*end-- = '\0';
+		if (end == dot)
+			*end = '\0';
+	}
+	json_object_object_add(o, key, json_object_new_double_s(v, text));
 }
 
 void jadd_raw(json_object *o, const char *key, const char *text)

@@ -8,6 +8,8 @@
 
 #include "error.h"
 
+/* Whether text is exactly one JSON value (RFC 8259), nesting within TF_MAX_JSON_DEPTH. */
+bool json_syntax_ok(const char *text, size_t len);
 /* Parses any JSON value; NULL with a reason in why on failure. */
 json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz);
 /* Parses a request body that must be a JSON object (an empty body is {}). */
@@ -26,6 +28,8 @@ bool jbool(json_object *o, const char *key, bool def);
 void jadd_str(json_object *o, const char *key, const char *s);
 void jadd_int(json_object *o, const char *key, long long v);
 void jadd_bool(json_object *o, const char *key, bool v);
+/* Adds key: v with at most `decimals` digits after the point ("145.5", not "145.49999999999999"). */
+void jadd_double(json_object *o, const char *key, double v, int decimals);
 /* Adds key: the JSON parsed from text, or null if text is NULL or unparsable. */
 void jadd_raw(json_object *o, const char *key, const char *text);
 

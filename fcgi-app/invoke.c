@@ -268,6 +268,11 @@ static void add_answer(struct req *r, json_object *out, const struct outcome *oc
 	/* Marked so it cannot be read as a platform error (docs/function-errors.md). */
 	req_add_header(r, "X-Function-Error", "Unhandled");
 	jadd_str(out, "functionError", "Unhandled");
+	if (oc->error == NULL) {
+		jadd_str(out, "errorType", "Runtime.Unknown");
+		jadd_str(out, "errorMessage", "The function failed without saying why");
+		return;
+	}
 	json_object_object_foreach(oc->error, k, v)
 		json_object_object_add(out, k, json_object_get(v));
 }

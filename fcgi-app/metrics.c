@@ -8,11 +8,6 @@
 #include "jsonx.h"
 #include "timefmt.h"
 
-static double round2(double v)
-{
-	return round(v * 100.0) / 100.0;
-}
-
 /* GET /saas/api/v1/sdk/tau/functions/:id/stats — Functions — Lifecycle */
 int tau_functions_stats(struct req *r)
 {
@@ -36,13 +31,13 @@ int tau_functions_stats(struct req *r)
 		return req_db_fail(r, "stats");
 	json_object *o = json_object_new_object();
 	jadd_int(o, "totalInvocations", db_ll(rows, 0, 0, 0));
-	json_object_object_add(o, "avgDuration", json_object_new_double(round2(db_double(rows, 0, 1, 0))));
+	jadd_double(o, "avgDuration", db_double(rows, 0, 1, 0), 2);
 	jadd_int(o, "errors", db_ll(rows, 0, 2, 0));
 	jadd_int(o, "coldStarts", db_ll(rows, 0, 3, 0));
 	jadd_str(o, "lastInvokedAt", db_val(rows, 0, 8));
 	json_object *day = json_object_new_object();
 	jadd_int(day, "invocations", db_ll(rows, 0, 4, 0));
-	json_object_object_add(day, "avgDuration", json_object_new_double(round2(db_double(rows, 0, 5, 0))));
+	jadd_double(day, "avgDuration", db_double(rows, 0, 5, 0), 2);
 	jadd_int(day, "errors", db_ll(rows, 0, 6, 0));
 	jadd_int(day, "coldStarts", db_ll(rows, 0, 7, 0));
 	json_object_object_add(o, "last24h", day);
@@ -96,12 +91,12 @@ int platform_functions_metrics(struct req *r)
 	json_object *m = json_object_new_object();
 	jadd_int(m, "invocations", n);
 	jadd_int(m, "errors", errors);
-	json_object_object_add(m, "errorRate", json_object_new_double(n ? round2(100.0 * (double)errors / (double)n) : 0));
+	jadd_double(m, "errorRate", n ? 100.0 * (double)errors / (double)n : 0, 2);
 	jadd_int(m, "coldStarts", db_ll(sums, 0, 2, 0));
-	json_object_object_add(m, "avgDuration", json_object_new_double(n ? round2(db_double(sums, 0, 4, 0) / (double)n) : 0));
-	json_object_object_add(m, "p50Duration", json_object_new_double(round2(hist_percentile(counts, 50))));
-	json_object_object_add(m, "p95Duration", json_object_new_double(round2(hist_percentile(counts, 95))));
-	json_object_object_add(m, "p99Duration", json_object_new_double(round2(hist_percentile(counts, 99))));
+	jadd_double(m, "avgDuration", n ? db_double(sums, 0, 4, 0) / (double)n : 0, 2);
+	jadd_double(m, "p50Duration", hist_percentile(counts, 50), 2);
+	jadd_double(m, "p95Duration", hist_percentile(counts, 95), 2);
+	jadd_double(m, "p99Duration", hist_percentile(counts, 99), 2);
 	jadd_int(m, "avgMemoryUsed", n ? db_ll(sums, 0, 5, 0) / n : 0);
 	jadd_int(m, "maxMemoryUsed", db_ll(sums, 0, 6, 0));
 	jadd_int(m, "throttles", db_ll(sums, 0, 3, 0));

@@ -58,8 +58,8 @@ static json_object *runner_json(struct req *r, const struct db_rows *rows, size_
 	json_object_object_add(o, "port", NULL);  /* runners take work from Redis; they listen on no port */
 	json_object *health = json_object_new_object();
 	jadd_bool(health, "isHealthy", alive);
-	json_object_object_add(health, "cpuUsage", json_object_new_double(fnum(h, "cpuUsage")));
-	json_object_object_add(health, "memoryUsage", json_object_new_double(fnum(h, "memoryUsage")));
+	jadd_double(health, "cpuUsage", fnum(h, "cpuUsage"), 1);
+	jadd_double(health, "memoryUsage", fnum(h, "memoryUsage"), 1);
 	jadd_int(health, "activeContainers", (long long)fnum(h, "instances"));
 	if (detail)
 		jadd_int(health, "queuedInvocations", (long long)fnum(h, "busy"));
@@ -132,8 +132,8 @@ int platform_runners_get(struct req *r)
 	jadd_int(mj, "successfulInvocations", db_ll(m, 0, 1, 0));
 	jadd_int(mj, "failedInvocations", db_ll(m, 0, 2, 0));
 	jadd_int(mj, "coldStarts", db_ll(m, 0, 3, 0));
-	json_object_object_add(mj, "avgInvocationDuration", json_object_new_double((double)(long long)(db_double(m, 0, 4, 0) * 100) / 100));
-	json_object_object_add(mj, "avgColdStartDuration", json_object_new_double((double)(long long)(db_double(m, 0, 5, 0) * 100) / 100));
+	jadd_double(mj, "avgInvocationDuration", db_double(m, 0, 4, 0), 2);
+	jadd_double(mj, "avgColdStartDuration", db_double(m, 0, 5, 0), 2);
 	json_object_object_add(o, "metrics", mj);
 	db_rows_free(m);
 	return req_reply(r, 200, o);

@@ -114,8 +114,10 @@ static char *merged_env(const char *base, json_object *overrides)
 	json_object *env = json_parse_text(base, strlen(base), why, sizeof(why));
 	if (env == NULL)
 		env = json_object_new_object();
-	json_object_object_foreach(overrides, k, v)
-		json_object_object_add(env, k, json_object_get(v));
+	if (overrides) {
+		json_object_object_foreach(overrides, k, v)
+			json_object_object_add(env, k, json_object_get(v));
+	}
 	char *text = xstrdup(json_text(env));
 	json_object_put(env);
 	return text;

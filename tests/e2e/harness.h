@@ -30,7 +30,8 @@ struct suite {
 };
 
 extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invoke,
-	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults;
+	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
+	suite_platform_accounts, suite_platform_functions, suite_platform_roles;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -53,6 +54,8 @@ struct resp *http(const char *method, const char *path, const char *key, const c
 /* The same with a formatted path. */
 struct resp *httpf(const char *method, const char *key, const char *body, const char *pathfmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The response of the latest request. */
+struct resp *last_resp(void);
 struct resp *http_raw(const char *method, const char *path, const char *auth_header,
                       const char *body, size_t len);
 /* Value of a response header (case-insensitive), into out; NULL if absent. */

@@ -93,6 +93,25 @@ static void request_bodies_must_be_json_objects(void **state)
 	tf_error_reset(&e);
 }
 
+static void any_json_value_parses_on_its_own(void **state)
+{
+	char why[64];
+	(void)state;
+	const char *ok[] = { "42", "-1.5e3", "\"text\"", "true", "null", "[1,2]", "{\"a\":{}}", " 7 " };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		json_object *o = json_parse_text(ok[i], strlen(ok[i]), why, sizeof(why));
+		assert_true(o != NULL || strcmp(ok[i], "null") == 0);
+		json_object_put(o);
+	}
+	json_object *n = json_parse_text("42", 2, why, sizeof(why));
+	assert_int_equal(json_object_get_int(n), 42);
+	json_object_put(n);
+	const char *bad[] = { "4 2", "{\"a\":", "[1,", "tru", "1.", "", "01", "+1", ".5", "{'a':1}", "[1,]",
+	                      "{\"a\" 1}", "\"\\x\"", "\"tab\there\"", "NaN", "Infinity", "[1]]", "{\"a\":1,}", "\"\\u12\"" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_null(json_parse_text(bad[i], strlen(bad[i]), why, sizeof(why)));
+}
+
 static void json_strings_escape_control_characters(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -169,6 +188,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(iso8601_times_parse_in_every_form),
 	cmocka_unit_test(utf8_is_checked_strictly),
 	cmocka_unit_test(request_bodies_must_be_json_objects),
+	cmocka_unit_test(any_json_value_parses_on_its_own),
 	cmocka_unit_test(json_strings_escape_control_characters),
 	cmocka_unit_test(config_names_follow_the_section_and_key),
 	cmocka_unit_test(ids_have_their_prefix_and_alphabet),
