@@ -22,9 +22,6 @@
 #define ASYNC_VISIBILITY_MS 30000   /* an entry idle this long lost its worker */
 #define ASYNC_CLAIM_EVERY_MS 5000
 #define ASYNC_MAX_RUNNING 4096
-#define SWEEP_AGE_S 30              /* a Queued row this old that no stream holds is queued again */
-#define SWEEP_BATCH 200
-#define LEADER_TTL_MS 10000
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 static char running[ASYNC_MAX_RUNNING][40];  /* stream ids this runner works on */
@@ -179,50 +176,3 @@ void *async_main(void *arg)
 	return NULL;
 }
 
-/* Whether this worker holds the cluster's leader lock (taking or renewing it). */
-static bool leader(struct rds *rds)
-{
-	redisReply *rep = rds_cmd(rds, "SET tf:leader %s NX PX %d", W.id, LEADER_TTL_MS);
-	bool mine = rds_ok(rep) && rep->type == REDIS_REPLY_STATUS;
-	freeReplyObject(rep);
-	if (mine)
-		return true;
-	rep = rds_cmd(rds, "GET tf:leader");
-	mine = rds_ok(rep) && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, W.id) == 0;
-	freeReplyObject(rep);
-	if (mine)
-		freeReplyObject(rds_cmd(rds, "PEXPIRE tf:leader %d", LEADER_TTL_MS));
-	return mine;
-}
-
-void scheduler_tick(struct rds *rds, struct db *db)
-{
-	struct db_rows *rows = NULL;
-
-	if (!leader(rds))
-		return;
-	/*
-	 * Queued rows no stream holds: tf-api died between its commit and its XADD, or
-	 * Redis lost its data. The set of ids the stream holds goes with the stream, so
-	 * after a loss every old Queued row is queued again.
-	 */
-	if (db_query(db,
-	             "SELECT request_id, job FROM invocations WHERE status = 'Queued' AND invocation_type = 'Event'"
-	             " AND queued_at < NOW(3) - INTERVAL ? SECOND AND job IS NOT NULL LIMIT ?",
-	             DB_ARGS(DB_INT(SWEEP_AGE_S), DB_INT(SWEEP_BATCH)), &rows) != 0) {
-		log_warn("sweep: %s", db_error(db));
-		return;
-	}
-	for (size_t i = 0; i < rows->nrows; i++) {
-		const char *rid = db_val(rows, i, 0), *job = db_val(rows, i, 1);
-		redisReply *held = rds_cmd(rds, "SISMEMBER %s %s", TF_KEY_ASYNC_IDS, rid);
-		bool in_stream = rds_int(held, 0) == 1;
-		freeReplyObject(held);
-		if (in_stream)
-			continue;
-		log_fields(TFLOG_WARN, "re-queuing an accepted invocation no stream holds", "requestId", rid, NULL);
-		if (async_enqueue(rds, rid, job) != 0)
-			log_warn("sweep: cannot queue %s: %s", rid, rds_error(rds));
-	}
-	db_rows_free(rows);
-}

@@ -273,7 +273,7 @@ struct resp *invoke_fn(const char *key, const char *id, const char *payload_json
 static const struct suite *const suites[] = {
 	&suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
-	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles,
+	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
 	&suite_faults,  /* last: it stops and starts parts of the stack */
 };
 
