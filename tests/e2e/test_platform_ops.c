@@ -77,7 +77,30 @@ static void a_deleted_functions_data_is_purged_after_the_retention(void)
 	CHECK(left == 0, "rows of the deleted function remain after 30 s");
 }
 
+static void nothing_a_deployment_in_progress_uses_can_be_deleted(void)
+{
+	char key[128], tenant[80], id[64], q[512];
+	signup("deploying", key, tenant);
+	CHECK(platform_fn(key, "busy", "def handler(e, c):\n    return 1\n"), "function");
+	CHECK(upload_version(key, "busy", "def handler(e, c):\n    return 2\n") == 2, "version 2");
+	struct resp *r = http("GET", V1 "/functions/busy", key, NULL);
+	snprintf(id, sizeof(id), "%s", jps(r->json, "id"));
+	/* The deployments API comes later; its row is what the checks read. */
+	snprintf(q, sizeof(q),
+	         "INSERT INTO deployments (id, tenant_id, function_id, target_version, source_version, strategy, status, config, started_at)"
+	         " VALUES ('deploy-test-%s', '%s', '%s', 2, 1, 'Canary', 'InProgress', '{}', NOW(3)); SELECT 1",
+	         id + 3, tenant, id);
+	CHECK(sql_number(q) == 1, "cannot insert the deployment");
+	CHECK(platform_error(http("DELETE", V1 "/functions/busy/versions/2", key, NULL), 409, "CONFLICT"), "deleted a deploying version");
+	CHECK(platform_error(http("DELETE", V1 "/functions/busy", key, NULL), 409, "CONFLICT"), "deleted a deploying function");
+	snprintf(q, sizeof(q), "UPDATE deployments SET status = 'Completed' WHERE function_id = '%s'; SELECT 1", id);
+	CHECK(sql_number(q) == 1, "cannot complete the deployment");
+	CHECK_STATUS(http("DELETE", V1 "/functions/busy/versions/2", key, NULL), 204);
+	CHECK_STATUS(http("DELETE", V1 "/functions/busy", key, NULL), 204);
+}
+
 static const struct test tests[] = {
+	{ "nothing a deployment in progress uses can be deleted (409)", nothing_a_deployment_in_progress_uses_can_be_deleted },
 	{ "an error's traceId is in tf-api's log line for that request", an_errors_trace_id_is_in_tf_apis_log_line },
 	{ "a deleted function's data is purged after the retention", a_deleted_functions_data_is_purged_after_the_retention },
 };
