@@ -179,47 +179,41 @@ int tau_functions_get(struct req *r)
 	return reply_fn(r, 200, r->params[0], true);
 }
 
-/* PUT /saas/api/v1/sdk/tau/functions/:id — Functions — CRUD */
-int tau_functions_update(struct req *r)
+/*
+ * Changes a function of the caller's tenant under its row lock, inside one
+ * transaction: fields of sp left NULL (or 0) keep their stored value. The handler
+ * is checked against the runtime it will have; inline code is repacked when the
+ * code, handler or runtime changes, as the package names its file after them.
+ * f gets the function as it was.
+ */
+static int fn_update(struct req *r, enum fn_lookup by, const char *key, const struct fn_spec *sp, struct fn *f)
 {
 	struct db *db = r->conn->db;
-	json_object *body = NULL;
-	struct fn f = { 0 };
 	char sha[65];
-	int rc = -1;
 
-	if (req_json(r, &body) != 0 || validate(body, update_fields, TF_ARRAY_LEN(update_fields), &r->err) != 0)
-		goto out;
-	if (db_begin(db) != 0) {
-		req_db_fail(r, "update begin");
-		goto out;
-	}
-	if (fn_load(r, FN_BY_ID, r->params[0], true, &f) != 0)
+	if (db_begin(db) != 0)
+		return req_db_fail(r, "update begin");
+	if (fn_load(r, by, key, true, f) != 0)
 		goto rollback;
-	const struct runtime_info *rt = runtime_find(jstr(body, "runtime") ? jstr(body, "runtime") : f.runtime);
-	const char *handler = jstr(body, "handler") ? jstr(body, "handler") : f.handler;
-	const char *code = jstr(body, "code") ? jstr(body, "code") : f.code;
-	if (rt == NULL || check_handler_for(r, handler, rt->id) != 0) {
-		if (rt == NULL)
-			tf_fail(&r->err, TF_E_INTERNAL, "Stored runtime %s is unknown", f.runtime);
+	const struct runtime_info *rt = runtime_find(sp->runtime ? sp->runtime : f->runtime);
+	const char *handler = sp->handler ? sp->handler : f->handler;
+	const char *code = sp->code ? sp->code : f->code;
+	if (rt == NULL || check_handler_for(r, handler, rt->id) != 0)
 		goto rollback;
-	}
-	snprintf(sha, sizeof(sha), "%s", f.code_sha256);
-	/* The package names its file after the handler, so either change repacks it. */
-	bool repack = jget(body, "code") || jget(body, "handler") || jget(body, "runtime");
+	snprintf(sha, sizeof(sha), "%s", f->code_sha256);
+	bool repack = sp->code || sp->handler || sp->runtime;
 	if (repack && code && code_store_inline(r, handler, rt->lang, code, sha) != 0)
 		goto rollback;
-	const char *name = jstr(body, "name") ? jstr(body, "name") : f.name;
-	const char *desc = jstr(body, "description") ? jstr(body, "description") : f.description;
-	const char *trigger = jstr(body, "trigger") ? jstr(body, "trigger") : f.trigger;
-	const char *env = jget(body, "envVars") ? json_text(jget(body, "envVars")) : f.env;
+	const char *name = sp->name ? sp->name : f->name;
 	if (db_exec(db,
 	            "UPDATE functions SET name = ?, description = ?, runtime = ?, handler = ?, memory_mb = ?,"
-	            " timeout_s = ?, env = ?, trigger_type = ?, code = ?, code_sha256 = ?,"
+	            " timeout_s = ?, env = ?, tags = ?, trigger_type = ?, code = ?, code_sha256 = ?,"
 	            " draft_changed = (published_version IS NOT NULL), updated_at = NOW(3) WHERE id = ?",
-	            DB_ARGS(DB_STR(name), DB_STR(desc), DB_STR(rt->id), DB_STR(handler),
-	                    DB_INT(jint(body, "memoryMB", f.memory_mb)), DB_INT(jint(body, "timeout", f.timeout_s)),
-	                    DB_STR(env), DB_STR(trigger), DB_STR(code), DB_STR(sha), DB_STR(f.id)), NULL) != 0) {
+	            DB_ARGS(DB_STR(name), DB_STR(sp->description ? sp->description : f->description), DB_STR(rt->id),
+	                    DB_STR(handler), DB_INT(sp->memory_mb ? sp->memory_mb : f->memory_mb),
+	                    DB_INT(sp->timeout_s ? sp->timeout_s : f->timeout_s), DB_STR(sp->env ? sp->env : f->env),
+	                    DB_STR(sp->tags ? sp->tags : f->tags), DB_STR(sp->trigger ? sp->trigger : f->trigger),
+	                    DB_STR(code), DB_STR(sha[0] ? sha : NULL), DB_STR(f->id)), NULL) != 0) {
 		if (db_is_duplicate(db)) {
 			tf_detail(&r->err, "name", "is already used by another function");
 			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", name);
@@ -228,14 +222,30 @@ int tau_functions_update(struct req *r)
 		}
 		goto rollback;
 	}
-	if (db_commit(db) != 0) {
-		req_db_fail(r, "update commit");
-		goto out;
-	}
-	rc = reply_fn(r, 200, f.id, false);
-	goto out;
+	if (db_commit(db) != 0)
+		return req_db_fail(r, "update commit");
+	return 0;
 rollback:
 	db_rollback(db);
+	return -1;
+}
+
+/* PUT /saas/api/v1/sdk/tau/functions/:id — Functions — CRUD */
+int tau_functions_update(struct req *r)
+{
+	json_object *body = NULL;
+	struct fn f = { 0 };
+	int rc = -1;
+
+	if (req_json(r, &body) != 0 || validate(body, update_fields, TF_ARRAY_LEN(update_fields), &r->err) != 0)
+		goto out;
+	struct fn_spec sp = {
+		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
+		.handler = jstr(body, "handler"), .env = json_field_text(body, "envVars"), .trigger = jstr(body, "trigger"),
+		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", 0), .timeout_s = jint(body, "timeout", 0),
+	};
+	if (fn_update(r, FN_BY_ID, r->params[0], &sp, &f) == 0)
+		rc = reply_fn(r, 200, f.id, false);
 out:
 	fn_free(&f);
 	json_object_put(body);
@@ -422,7 +432,6 @@ int platform_functions_get(struct req *r)
 /* PUT /api/v1/functions/{name} — Update Function Configuration */
 int platform_functions_update(struct req *r)
 {
-	struct db *db = r->conn->db;
 	json_object *body = NULL;
 	struct fn f = { 0 };
 	int rc = -1;
@@ -430,35 +439,13 @@ int platform_functions_update(struct req *r)
 	if (req_json(r, &body) != 0 ||
 	    validate(body, platform_update_fields, TF_ARRAY_LEN(platform_update_fields), &r->err) != 0)
 		goto out;
-	if (db_begin(db) != 0) {
-		req_db_fail(r, "update begin");
-		goto out;
-	}
-	if (fn_by_name(r, true, &f) != 0)
-		goto rollback;
-	const struct runtime_info *rt = runtime_find(jstr(body, "runtime") ? jstr(body, "runtime") : f.runtime);
-	const char *handler = jstr(body, "handler") ? jstr(body, "handler") : f.handler;
-	if (rt == NULL || check_handler_for(r, handler, rt->id) != 0)
-		goto rollback;
-	const char *env = json_field_text(body, "environment"), *tags = json_field_text(body, "tags");
-	const char *desc = jstr(body, "description");
-	if (db_exec(db,
-	            "UPDATE functions SET description = ?, runtime = ?, handler = ?, memory_mb = ?, timeout_s = ?,"
-	            " env = ?, tags = ?, draft_changed = (published_version IS NOT NULL), updated_at = NOW(3) WHERE id = ?",
-	            DB_ARGS(DB_STR(desc ? desc : f.description), DB_STR(rt->id), DB_STR(handler),
-	                    DB_INT(jint(body, "memorySize", f.memory_mb)), DB_INT(jint(body, "timeout", f.timeout_s)),
-	                    DB_STR(env ? env : f.env), DB_STR(tags ? tags : f.tags), DB_STR(f.id)), NULL) != 0) {
-		req_db_fail(r, "function update");
-		goto rollback;
-	}
-	if (db_commit(db) != 0) {
-		req_db_fail(r, "update commit");
-		goto out;
-	}
-	rc = reply_platform(r, 200, f.name, true);
-	goto out;
-rollback:
-	db_rollback(db);
+	struct fn_spec sp = {
+		.description = jstr(body, "description"), .runtime = jstr(body, "runtime"), .handler = jstr(body, "handler"),
+		.env = json_field_text(body, "environment"), .tags = json_field_text(body, "tags"),
+		.memory_mb = jint(body, "memorySize", 0), .timeout_s = jint(body, "timeout", 0),
+	};
+	if (fn_update(r, FN_BY_NAME, r->params[0], &sp, &f) == 0)
+		rc = reply_platform(r, 200, f.name, true);
 out:
 	fn_free(&f);
 	json_object_put(body);
