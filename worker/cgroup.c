@@ -300,3 +300,19 @@ void cgroup_destroy(struct cgroup *cg)
 	kill_and_remove(cg->cpu);
 	cg->created = false;
 }
+
+int cgroup_pids(const struct cgroup *cg, pid_t *out, int max)
+{
+	char text[16384];
+	int n = 0;
+
+	/* v1's memory controller and v2's one directory both list every process. */
+	if (!cg->created || read_file(cg->memory, "cgroup.procs", text, sizeof(text)) != 0)
+		return -1;
+	for (char *save, *tok = strtok_r(text, "\n", &save); tok && n < max; tok = strtok_r(NULL, "\n", &save)) {
+		long long pid;
+		if (parse_ll(tok, 1, INT32_MAX, &pid) == 0)
+			out[n++] = (pid_t)pid;
+	}
+	return n;
+}

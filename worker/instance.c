@@ -25,6 +25,7 @@
 #include "xalloc.h"
 
 #define EXIT_GRACE_MS 200   /* for an exiting runtime to be reaped with its own status */
+#define MAX_SANDBOX_PIDS 256
 
 enum wait_kind { W_FRAME, W_TIMEOUT, W_EOF, W_OVERFLOW };
 
@@ -147,6 +148,63 @@ static int reap(struct instance *in, bool kill_first)
 	return -1;
 }
 
+/* The parent of a process, from /proc (its name may hold spaces and parentheses). */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], text[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char *close = strrchr(text, ')');
+	int ppid = -1;
+	if (close == NULL || sscanf(close + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * Finds the sandbox's init (bubblewrap's child) and the interpreter (init's child)
+ * among the instance's processes, right after boot when those are all there are.
+ */
+static void find_runtime(struct instance *in)
+{
+	pid_t pids[MAX_SANDBOX_PIDS];
+	int n = cgroup_pids(&in->cg, pids, MAX_SANDBOX_PIDS);
+
+	in->init_pid = in->runtime_pid = 0;
+	for (int i = 0; i < n; i++)
+		if (parent_of(pids[i]) == in->pid)
+			in->init_pid = pids[i];
+	for (int i = 0; i < n && in->init_pid; i++)
+		if (parent_of(pids[i]) == in->init_pid)
+			in->runtime_pid = pids[i];
+}
+
+/*
+ * Nothing a function starts outlives its invocation. Processes beyond bubblewrap,
+ * its init and the interpreter (the double-forked ones are init's children) mean
+ * the function spawned some; killing them alone would leave zombies the runtime
+ * never reaps, holding the pids cap. So the whole instance goes, and the next
+ * invocation starts clean. Returns whether it did.
+ */
+static bool ends_with_leftovers(struct instance *in)
+{
+	pid_t pids[MAX_SANDBOX_PIDS];
+	int n = cgroup_pids(&in->cg, pids, MAX_SANDBOX_PIDS);
+
+	for (int i = 0; i < n; i++) {
+		if (pids[i] != in->pid && pids[i] != in->init_pid && pids[i] != in->runtime_pid) {
+			instance_stop(in);
+			return true;
+		}
+	}
+	return false;
+}
+
 void instance_stop(struct instance *in)
 {
 	if (in->pid > 0)
@@ -233,6 +291,7 @@ int instance_boot(struct instance *in, const struct runtime_def *rt, const char 
 		log_error("runtime %s booted as \"%s\", refusing it", rt->info->id, version);
 		goto out;
 	}
+	find_runtime(in);
 	rc = 0;
 out:
 	if (rc != 0) {
@@ -410,6 +469,8 @@ void instance_invoke(struct instance *in, const struct job *j, struct outcome *o
 		                 logs->dropped_bytes, TF_MAX_LOG_BYTES / TF_KIB);
 		log_push(logs, "ERROR", note, (size_t)n);
 	}
+	if (in->live && in->runtime_pid)
+		ends_with_leftovers(in);
 	in->invocations++;
 	buf_free(&frame);
 }

@@ -180,6 +180,8 @@ int main(int argc, char **argv)
 	load_settings();
 	setup_dirs();
 	W.cgroups = cgroup_init(W.id);
+	if (seccomp_prepare() != 0)
+		fatal("cannot build the seccomp filter; no sandbox would start");
 	pool_init();
 	runtimes_detect();
 	runtimes_advertised(runtimes, sizeof(runtimes));

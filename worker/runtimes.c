@@ -5,12 +5,15 @@
  * runtime is not advertised and no function runs on it here.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -72,6 +75,56 @@ static void default_interpreter(const struct runtime_info *info, char *out, size
 		find_python312(out, n);
 }
 
+/* Whether every directory down to path lets others pass (the sandbox uids are others). */
+static bool reachable_by_others(const char *path)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (strfmt(tmp, sizeof(tmp), "%s", path) != 0)
+		return false;
+	for (char *p = tmp + strlen(tmp); p > tmp; p = strrchr(tmp, '/')) {
+		*p = '\0';
+		const char *dir = tmp[0] ? tmp : "/";
+		if (stat(dir, &st) != 0 || !(st.st_mode & S_IXOTH))
+			return false;
+	}
+	return stat(path, &st) == 0 && (st.st_mode & S_IXOTH) && (st.st_mode & S_IROTH);
+}
+
+/*
+ * An installation the sandbox uids cannot reach (a pyenv under /root, mode 0700)
+ * is mirrored, read-only, under the worker's own directory in a mount namespace
+ * private to the worker; the sandbox binds the mirror back at the original path.
+ * The host's mounts and permissions stay as they were.
+ */
+static int mirror(struct runtime_def *d)
+{
+	static bool private_ns;
+	char dst[PATH_MAX];
+
+	if (!private_ns) {
+		if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+			log_warn("cannot make a private mount namespace: %s", strerror(errno));
+			return -1;
+		}
+		private_ns = true;
+	}
+	if (strfmt(dst, sizeof(dst), "%s/runtimes", W.dir) != 0)
+		return -1;
+	mkdir(dst, 0755);
+	if (strfmt(dst, sizeof(dst), "%s/runtimes/%s", W.dir, d->info->id) != 0)
+		return -1;
+	mkdir(dst, 0755);
+	if (mount(d->bind_dir, dst, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+	    mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) {
+		log_warn("cannot mirror %s: %s", d->bind_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(d->bind_src, sizeof(d->bind_src), "%s", dst);
+	return 0;
+}
+
 /* Boots the runtime once in a sandbox (slot beyond the pool's) and reads its version. */
 static void probe(struct runtime_def *d, int slot, const char *empty_dir)
 {
@@ -105,7 +158,11 @@ void runtimes_detect(void)
 			snprintf(d->reason, sizeof(d->reason), "no interpreter configured or found");
 		} else {
 			bind_root(d->interpreter, d->bind_dir, sizeof(d->bind_dir));
-			probe(d, W.max_instances + (int)i, empty);
+			memcpy(d->bind_src, d->bind_dir, sizeof(d->bind_src));
+			if (d->bind_dir[0] && !reachable_by_others(d->bind_dir) && mirror(d) != 0)
+				strfmt(d->reason, sizeof(d->reason), "the sandbox cannot reach the interpreter's installation");
+			else
+				probe(d, W.max_instances + (int)i, empty);
 		}
 		if (d->available)
 			log_info("runtime %s: %s (%s)", d->info->id, d->interpreter, d->version);

@@ -2,8 +2,8 @@
  * An instance's sandbox: one bubblewrap process with every namespace unshared
  * (so no network but its own loopback), a cleared environment, the runtime,
  * the bootstrap and the function code bound read-only, a private size-capped
- * /tmp, a fresh /proc and a minimal /dev. It runs as an unprivileged host uid
- * of its own, inside the instance's cgroup, with rlimits set.
+ * /tmp, a fresh /proc and a minimal /dev, under the seccomp filter. It runs as an
+ * unprivileged host uid of its own, inside the instance's cgroup, with rlimits set.
  *
  * Everything is prepared before fork(); the child only calls async-signal-safe
  * functions (a forked copy of a threaded process must not take locks).
@@ -37,6 +37,8 @@ static void arg(struct argv_builder *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
+#define SECCOMP_FD 5  /* where the child finds the filter bubblewrap loads */
+
 static void build_argv(struct argv_builder *a, const struct runtime_def *rt, const char *task_dir,
                        const char *tmp_size)
 {
@@ -53,13 +55,14 @@ static void build_argv(struct argv_builder *a, const struct runtime_def *rt, con
 	arg(a, "--symlink"), arg(a, "usr/lib64"), arg(a, "/lib64");
 	arg(a, "--symlink"), arg(a, "usr/bin"), arg(a, "/bin");
 	if (rt->bind_dir[0])
-		arg(a, "--ro-bind"), arg(a, rt->bind_dir), arg(a, rt->bind_dir);
+		arg(a, "--ro-bind"), arg(a, rt->bind_src), arg(a, rt->bind_dir);
 	arg(a, "--ro-bind"), arg(a, W.bootstrap_dir), arg(a, "/opt/tf");
 	arg(a, "--ro-bind"), arg(a, task_dir), arg(a, "/var/task");
 	arg(a, "--size"), arg(a, tmp_size), arg(a, "--tmpfs"), arg(a, "/tmp");
 	arg(a, "--proc"), arg(a, "/proc");
 	arg(a, "--dev"), arg(a, "/dev");
 	arg(a, "--chdir"), arg(a, "/var/task");
+	arg(a, "--seccomp"), arg(a, "5");  /* SECCOMP_FD */
 	arg(a, rt->interpreter);
 	if (rt->info->lang == TF_LANG_PYTHON) {
 		/* Isolated (no PYTHON* variables, no user site) and no site packages. */
@@ -79,7 +82,7 @@ static void child_join(const int *cg_fds)
 			_exit(126);
 }
 
-static TF_NORETURN void child(const struct instance *in, int fds[5], const int *cg_fds,
+static TF_NORETURN void child(const struct instance *in, int fds[6], const int *cg_fds,
                               const char *const *argv, rlim_t fsize)
 {
 	static char *const empty_env[] = { NULL };
@@ -94,15 +97,15 @@ static TF_NORETURN void child(const struct instance *in, int fds[5], const int *
 	if (setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_NOFILE, &nofile) != 0 ||
 	    setrlimit(RLIMIT_FSIZE, &fsz) != 0)
 		_exit(126);
-	/* 0 /dev/null, 1 and 2 the log pipe, 3 frames in, 4 frames out. */
-	int high[5];
-	for (int i = 0; i < 5; i++)
+	/* 0 /dev/null, 1 and 2 the log pipe, 3 frames in, 4 frames out, 5 the seccomp filter. */
+	int high[6];
+	for (int i = 0; i < 6; i++)
 		if ((high[i] = fcntl(fds[i], F_DUPFD, CHILD_FD_BASE)) < 0)
 			_exit(126);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (dup2(high[i], i) != i)
 			_exit(126);
-	if (close_range(5, ~0U, 0) != 0)
+	if (close_range(SECCOMP_FD + 1, ~0U, 0) != 0)
 		_exit(126);
 	if (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 || setuid(uid) != 0)
 		_exit(126);
@@ -120,7 +123,7 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 	struct argv_builder a = { .n = 0 };
 	char tmp_size[32];
 	int devnull = -1, p_in[2] = { -1, -1 }, p_ctl[2] = { -1, -1 }, p_out[2] = { -1, -1 },
-	    cg_fds[4] = { -1, -1, -1, -1 };
+	    cg_fds[4] = { -1, -1, -1, -1 }, filter = -1;
 	int rc = -1;
 
 	snprintf(tmp_size, sizeof(tmp_size), "%lld", (long long)W.tmp_mb * 1024 * 1024);
@@ -128,6 +131,11 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe_pair(p_in) != 0 ||
 	    pipe_pair(p_ctl) != 0 || pipe_pair(p_out) != 0) {
 		log_error("sandbox pipes: %s", strerror(errno));
+		goto out;
+	}
+	/* Without its filter a sandbox does not start: the filter is a wall, not an option. */
+	if ((filter = seccomp_program_fd()) < 0) {
+		log_error("no seccomp filter for instance %d", in->slot);
 		goto out;
 	}
 	if (cgroup_join_fds(&in->cg, cg_fds) != 0) {
@@ -138,7 +146,7 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 	 * stdout and stderr share one pipe, so lines keep the order they were written
 	 * in; the bootstraps mark stderr lines (docs/runtime-protocol.md).
 	 */
-	int child_fds[5] = { devnull, p_out[1], p_out[1], p_in[0], p_ctl[1] };
+	int child_fds[6] = { devnull, p_out[1], p_out[1], p_in[0], p_ctl[1], filter };
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
@@ -159,7 +167,7 @@ int sandbox_spawn(struct instance *in, const char *task_dir)
 out:
 	{
 		int all[] = { devnull, p_in[0], p_in[1], p_ctl[0], p_ctl[1], p_out[0], p_out[1],
-		              cg_fds[0], cg_fds[1], cg_fds[2] };
+		              cg_fds[0], cg_fds[1], cg_fds[2], filter };
 		for (size_t i = 0; i < TF_ARRAY_LEN(all); i++)
 			if (all[i] >= 0)
 				close(all[i]);

@@ -27,7 +27,8 @@
 struct runtime_def {
 	const struct runtime_info *info;
 	char interpreter[PATH_MAX];
-	char bind_dir[PATH_MAX];   /* bound read-only at the same path; "" when under /usr */
+	char bind_dir[PATH_MAX];   /* the installation, bound read-only at this path; "" when under /usr */
+	char bind_src[PATH_MAX];   /* where the sandbox binds it from: bind_dir, or a reachable mirror */
 	bool available;
 	char version[32];          /* what the interpreter reported */
 	char reason[160];          /* why it is unavailable */
@@ -48,6 +49,8 @@ int cgroup_create(struct cgroup *cg, int slot, int memory_mb);
 /* Opens the cgroup.procs files a child writes "0" into to join; -1 ends the list. */
 int cgroup_join_fds(const struct cgroup *cg, int fds[4]);
 long long cgroup_peak_bytes(const struct cgroup *cg);
+/* The processes in the cgroup, up to max; -1 when it cannot be read. */
+int cgroup_pids(const struct cgroup *cg, pid_t *out, int max);
 bool cgroup_oom_killed(const struct cgroup *cg);
 void cgroup_destroy(struct cgroup *cg);
 
@@ -62,6 +65,8 @@ struct linebuf {
 struct instance {
 	int slot;
 	pid_t pid;                 /* the bwrap process */
+	pid_t init_pid;            /* bubblewrap's init inside the sandbox (host pid) */
+	pid_t runtime_pid;         /* the interpreter running the bootstrap (host pid) */
 	int ctl_in, ctl_out;       /* frames to and from the bootstrap */
 	int out_fd;                /* the handler's stdout and stderr, one pipe */
 	struct linebuf ctl, out;
@@ -118,6 +123,12 @@ void runtimes_detect(void);
 const struct runtime_def *runtime_def_find(const char *id);
 /* "nodejs20,python3.11" */
 void runtimes_advertised(char *out, size_t n);
+
+/* seccomp.c */
+/* Builds the filter once (start-up); -1 if libseccomp cannot. */
+int seccomp_prepare(void);
+/* A new descriptor of the compiled filter for one sandbox, or -1. */
+int seccomp_program_fd(void);
 
 /* sandbox.c */
 int sandbox_spawn(struct instance *in, const char *task_dir);

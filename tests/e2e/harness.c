@@ -190,6 +190,12 @@ const char *jps(json_object *o, const char *path)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+json_object *body_json(const struct resp *r)
+{
+	const char *b = jps(r->json, "body");
+	return b ? json_tokener_parse(b) : NULL;
+}
+
 long long jpi(json_object *o, const char *path, long long def)
 {
 	json_object *v = jp(o, path);
@@ -274,6 +280,7 @@ static const struct suite *const suites[] = {
 	&suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
+	&suite_limits,
 	&suite_faults,  /* last: it stops and starts parts of the stack */
 };
 

@@ -31,7 +31,7 @@ struct suite {
 
 extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invoke,
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
-	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops;
+	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -64,6 +64,8 @@ const char *resp_header(const struct resp *r, const char *name, char *out, size_
 /* Navigates "a.b.0.c" into the response JSON; NULL when absent. */
 json_object *jp(json_object *o, const char *path);
 const char *jps(json_object *o, const char *path);   /* string or NULL */
+/* The JSON inside the answer's "body" string, or NULL when there is none (free with json_object_put). */
+json_object *body_json(const struct resp *r);
 long long jpi(json_object *o, const char *path, long long def);
 
 /* A new tenant with a unique id starting with prefix; writes its API key. */

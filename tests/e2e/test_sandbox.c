@@ -31,7 +31,7 @@ static void a_function_has_no_network(void)
 	CHECK(ready(key, "nonet", code, id), "ready");
 	struct resp *r = invoke_fn(key, id, NULL);
 	CHECK_STATUS(r, 200);
-	json_object *b = json_tokener_parse(jps(r->json, "body"));
+	json_object *b = body_json(r);
 	CHECK(b, "%s", r->body);
 	CHECK(strcmp(jps(b, "0"), "ECONNREFUSED") == 0, "reached the platform's own port: %s", r->body);
 	CHECK(strcmp(jps(b, "1"), "ENETUNREACH") == 0, "reached the outside: %s", r->body);
@@ -68,7 +68,7 @@ static void a_function_sees_only_its_own_processes_and_no_host_files(void)
 	            " uid: process.getuid() })", id), "ready");
 	struct resp *r = invoke_fn(key, id, NULL);
 	CHECK_STATUS(r, 200);
-	json_object *b = json_tokener_parse(jps(r->json, "body"));
+	json_object *b = body_json(r);
 	CHECK(b, "%s", r->body);
 	CHECK(jpi(b, "pids", 99) <= 2, "sees other processes: %s", r->body);
 	CHECK(!json_object_get_boolean(jp(b, "shadow")), "/etc/shadow visible: %s", r->body);

@@ -61,7 +61,7 @@ static void a_node_handler_gets_the_event_and_a_lambda_context(void)
 	struct resp *r = invoke_fn(key, id, "{\"name\":\"World\",\"n\":[1,2]}");
 	CHECK_STATUS(r, 200);
 	CHECK(jpi(r->json, "statusCode", 0) == 201 && strcmp(jps(r->json, "headers.x-a"), "b") == 0, "%s", r->body);
-	json_object *b = json_tokener_parse(jps(r->json, "body"));
+	json_object *b = body_json(r);
 	CHECK(b, "body is not JSON: %s", r->body);
 	CHECK(strcmp(jps(b, "event.name"), "World") == 0 && jpi(b, "event.n.1", 0) == 2, "%s", r->body);
 	CHECK(strcmp(jps(b, "id"), jps(r->json, "requestId")) == 0, "awsRequestId differs from requestId: %s", r->body);
@@ -98,7 +98,7 @@ static void a_python_handler_returns_a_dict(void)
 	            NULL, id), "ready");
 	struct resp *r = invoke_fn(key, id, "{\"name\":\"World\"}");
 	CHECK_STATUS(r, 200);
-	json_object *b = json_tokener_parse(jps(r->json, "body"));
+	json_object *b = body_json(r);
 	CHECK(b, "%s", r->body);
 	CHECK(strcmp(jps(b, "hi"), "World") == 0 && strcmp(jps(b, "id"), jps(r->json, "requestId")) == 0 &&
 	      strcmp(jps(b, "fn"), "py") == 0 && strcmp(jps(b, "mem"), "128") == 0 && jpi(b, "left", -1) > 0, "%s", r->body);
