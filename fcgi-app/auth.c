@@ -6,10 +6,12 @@
  * are read now, not taken from the token.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api.h"
+#include "cache.h"
 #include "ids.h"
 #include "log.h"
 #include "sha256.h"
@@ -21,6 +23,51 @@
 void api_key_hash(const char *key, char out[65])
 {
 	sha256_hex(key, strlen(key), out);
+}
+
+/* An identity as cached: its fields, one per line. */
+static void identity_to_cache(struct req *r, const char *ckey)
+{
+	const struct identity *w = &r->who;
+	char v[512];
+	snprintf(v, sizeof(v), "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%u", w->tenant, w->plan, w->key_id, w->is_operator,
+	         w->user_id, w->username, w->principal, w->roles);
+	cache_put(ckey, w->tenant, NULL, v);
+}
+
+static bool identity_from_cache(struct req *r, const char *ckey)
+{
+	char *v = cache_get(ckey);
+	struct identity *w = &r->who;
+	char *fields[8];
+	int n = 0;
+
+	if (v == NULL)
+		return false;
+	for (char *p = v; n < 8; n++) {
+		fields[n] = p;
+		char *nl = strchr(p, '\n');
+		if (nl == NULL) {
+			n++;
+			break;
+		}
+		*nl = '\0';
+		p = nl + 1;
+	}
+	bool ok = n == 8;
+	if (ok) {
+		snprintf(w->tenant, sizeof(w->tenant), "%s", fields[0]);
+		snprintf(w->plan, sizeof(w->plan), "%s", fields[1]);
+		snprintf(w->key_id, sizeof(w->key_id), "%s", fields[2]);
+		w->is_operator = fields[3][0] == '1';
+		snprintf(w->user_id, sizeof(w->user_id), "%s", fields[4]);
+		snprintf(w->username, sizeof(w->username), "%s", fields[5]);
+		snprintf(w->principal, sizeof(w->principal), "%s", fields[6]);
+		w->roles = (unsigned)strtoul(fields[7], NULL, 10);
+		w->authenticated = true;
+	}
+	free(v);
+	return ok;
 }
 
 static bool is_api_key(const char *t)
@@ -36,6 +83,10 @@ static int auth_api_key(struct req *r, const char *key)
 	if (strlen(key) > 128)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid API key");
 	api_key_hash(key, hash);
+	char ckey[80];
+	snprintf(ckey, sizeof(ckey), "key:%s", hash);
+	if (identity_from_cache(r, ckey))
+		return 0;
 	if (db_query(r->conn->db,
 	             "SELECT k.id, k.tenant_id, t.plan, t.is_operator,"
 	             " k.last_used_at IS NULL OR k.last_used_at < NOW(3) - INTERVAL 60 SECOND"
@@ -57,6 +108,7 @@ static int auth_api_key(struct req *r, const char *key)
 	w->roles = ROLE_ADMIN | ROLE_DEVELOPER;
 	bool stale = db_ll(rows, 0, 4, 0) == 1;
 	db_rows_free(rows);
+	identity_to_cache(r, ckey);
 	/* last_used_at is a hint for people, so it is written at most once a minute. */
 	if (stale)
 		db_exec(r->conn->db, "UPDATE api_keys SET last_used_at = NOW(3) WHERE id = ?",
@@ -72,6 +124,10 @@ static int auth_token(struct req *r, const char *token)
 
 	if (token_verify(r->app->token_key, r->app->token_key_len, token, now_ms() / 1000, &c) != 0)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid or expired token");
+	char ckey[64];
+	snprintf(ckey, sizeof(ckey), "user:%s", c.sub);
+	if (identity_from_cache(r, ckey))
+		return 0;
 	if (db_query(r->conn->db,
 	             "SELECT u.id, u.tenant_id, u.role, u.username, t.plan, t.is_operator"
 	             " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = ? AND u.disabled = 0",
@@ -91,6 +147,7 @@ static int auth_token(struct req *r, const char *token)
 	snprintf(w->principal, sizeof(w->principal), "%s", w->user_id);
 	w->roles = role;
 	db_rows_free(rows);
+	identity_to_cache(r, ckey);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cache.h"
 #include "code.h"
 #include "fn.h"
 #include "handler.h"
@@ -224,6 +225,7 @@ static int fn_update(struct req *r, enum fn_lookup by, const char *key, const st
 	}
 	if (db_commit(db) != 0)
 		return req_db_fail(r, "update commit");
+	cache_drop_function(r, f->id);
 	return 0;
 rollback:
 	db_rollback(db);
@@ -263,6 +265,7 @@ int tau_functions_delete(struct req *r)
 		return req_db_fail(r, "function delete");
 	if (n == 0)
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "Function %s not found", r->params[0]);
+	cache_drop_function(r, r->params[0]);
 	json_object *out = json_object_new_object();
 	jadd_bool(out, "deleted", true);
 	jadd_str(out, "id", r->params[0]);
@@ -478,6 +481,7 @@ int platform_functions_delete(struct req *r)
 		req_db_fail(r, "function delete");
 		goto rollback;
 	}
+	cache_drop_function(r, f.id);
 	rc = req_reply(r, 204, NULL);
 	goto out;
 rollback:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cache.h"
 #include "handlers.h"
 #include "invoke.h"
 #include "aliases.h"
@@ -199,6 +200,72 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 	return 0;
 }
 
+static int published_of(struct req *r, const struct fn *f, long long *n);
+static int load_version(struct req *r, const char *fn_id, const char *fn_name, long long n, struct job *j);
+
+/* What an unqualified invocation of a function needs, as cached. */
+static void template_to_cache(const char *ckey, const struct job *j)
+{
+	json_object *o = json_object_new_object();
+	jadd_str(o, "id", j->function_id);
+	jadd_str(o, "name", j->function_name);
+	jadd_int(o, "version", j->version);
+	jadd_str(o, "sha", j->code_sha256);
+	jadd_str(o, "runtime", j->runtime);
+	jadd_str(o, "handler", j->handler);
+	jadd_int(o, "memory", j->memory_mb);
+	jadd_int(o, "timeout", j->timeout_s);
+	json_object_object_add(o, "env", json_object_get(j->env));
+	cache_put(ckey, j->tenant, j->function_id, json_text(o));
+	json_object_put(o);
+}
+
+static bool template_from_cache(const char *ckey, struct job *j)
+{
+	char *text = cache_get(ckey), why[64];
+	json_object *o = text ? json_parse_text(text, strlen(text), why, sizeof(why)) : NULL;
+
+	free(text);
+	if (o == NULL)
+		return false;
+	snprintf(j->function_id, sizeof(j->function_id), "%s", jstr(o, "id"));
+	snprintf(j->function_name, sizeof(j->function_name), "%s", jstr(o, "name"));
+	j->version = (int)jint(o, "version", 0);
+	snprintf(j->code_sha256, sizeof(j->code_sha256), "%s", jstr(o, "sha"));
+	snprintf(j->runtime, sizeof(j->runtime), "%s", jstr(o, "runtime"));
+	snprintf(j->handler, sizeof(j->handler), "%s", jstr(o, "handler"));
+	j->memory_mb = (int)jint(o, "memory", TF_DEFAULT_MEMORY_MB);
+	j->timeout_s = (int)jint(o, "timeout", TF_DEFAULT_TIMEOUT_S);
+	json_object *env = jget(o, "env");
+	j->env = env ? json_object_get(env) : json_object_new_object();
+	json_object_put(o);
+	return true;
+}
+
+/*
+ * The published version of a function of the caller's tenant, into the job: from
+ * the cache, or from MariaDB (then cached). by/key as fn_load's.
+ */
+static int load_published(struct req *r, enum fn_lookup by, const char *key, struct job *j)
+{
+	char ckey[TF_MAX_PARAM + 96];
+	struct fn f = { 0 };
+	long long version = 0;
+	int rc = -1;
+
+	snprintf(ckey, sizeof(ckey), "pub:%s:%s:%s", by == FN_BY_ID ? "id" : "name", r->who.tenant, key);
+	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
+	if (template_from_cache(ckey, j))
+		return 0;
+	if (fn_load(r, by, key, false, &f) == 0 && published_of(r, &f, &version) == 0 &&
+	    load_version(r, f.id, f.name, version, j) == 0) {
+		template_to_cache(ckey, j);
+		rc = 0;
+	}
+	fn_free(&f);
+	return rc;
+}
+
 /* The version an unqualified invocation runs: the published one. */
 static int published_of(struct req *r, const struct fn *f, long long *n)
 {
@@ -285,12 +352,9 @@ int tau_functions_invoke(struct req *r)
 	json_object *body = NULL;
 	int rc = -1;
 
-	struct fn f = { 0 };
-	long long version = 0;
 	if (req_json(r, &body) != 0 ||
 	    validate(body, tau_invoke_fields, TF_ARRAY_LEN(tau_invoke_fields), &r->err) != 0 ||
-	    fn_load(r, FN_BY_ID, r->params[0], false, &f) != 0 || published_of(r, &f, &version) != 0 ||
-	    load_version(r, f.id, f.name, version, &j) != 0 || payload_text(r, jget(body, "payload"), &j.payload) != 0 ||
+	    load_published(r, FN_BY_ID, r->params[0], &j) != 0 || payload_text(r, jget(body, "payload"), &j.payload) != 0 ||
 	    invoke_sync(r, &j, &oc) != 0)
 		goto out;
 	json_object *out = json_object_new_object();
@@ -301,7 +365,6 @@ int tau_functions_invoke(struct req *r)
 	jadd_int(out, "version", oc.version);
 	rc = req_reply(r, 200, out);
 out:
-	fn_free(&f);
 	outcome_free(&oc);
 	job_free(&j);
 	json_object_put(body);
@@ -353,14 +416,12 @@ static int platform_target(struct req *r, json_object *body, struct fn *f, struc
 	long long version;
 	const char *alias = jstr(body, "alias");
 
-	if (fn_by_name(r, false, f) != 0)
+	if (alias == NULL)
+		return load_published(r, FN_BY_NAME, r->params[0], j);
+	if (fn_by_name(r, false, f) != 0 || alias_pick_version(r, f->id, alias, &version) != 0 ||
+	    load_version(r, f->id, f->name, version, j) != 0)
 		return -1;
-	if (alias ? alias_pick_version(r, f->id, alias, &version) : published_of(r, f, &version))
-		return -1;
-	if (load_version(r, f->id, f->name, version, j) != 0)
-		return -1;
-	if (alias)
-		snprintf(j->alias, sizeof(j->alias), "%s", alias);
+	snprintf(j->alias, sizeof(j->alias), "%s", alias);
 	return 0;
 }
 

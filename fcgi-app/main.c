@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "cache.h"
 #include "dispatch.h"
 #include "log.h"
 #include "password.h"
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
 	if (bootstrap_file)
 		return bootstrap_admin(&app, bootstrap_file, base_url ? base_url : "http://127.0.0.1:8080") == 0 ? 0 : 1;
 	ratelimit_init(cfg);
+	cache_start(&app);
 	int threads = (int)config_int(cfg, "api", "threads", 64, 1, 1024);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cache.h"
 #include "handlers.h"
 #include "ids.h"
 #include "keys.h"
@@ -103,6 +104,7 @@ int tau_billing_upgrade(struct req *r)
 	if (db_exec(r->conn->db, "UPDATE tenants SET plan = 'pro' WHERE id = ?",
 	            DB_ARGS(DB_STR(r->who.tenant)), NULL) != 0)
 		return req_db_fail(r, "upgrade");
+	cache_drop_tenant(r, r->who.tenant);
 	json_object *out = json_object_new_object();
 	jadd_str(out, "tenantId", r->who.tenant);
 	jadd_str(out, "plan", "pro");
@@ -187,6 +189,7 @@ int tau_keys_delete(struct req *r)
 		return req_db_fail(r, "key revoke");
 	if (n == 0)
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "API key %s not found", r->params[0]);
+	cache_drop_tenant(r, r->who.tenant);
 	json_object *out = json_object_new_object();
 	jadd_bool(out, "deleted", true);
 	jadd_str(out, "id", r->params[0]);

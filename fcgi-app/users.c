@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "cache.h"
 #include "handlers.h"
 #include "ids.h"
 #include "jsonx.h"
@@ -248,6 +249,7 @@ int platform_users_delete(struct req *r)
 		return req_db_fail(r, "user delete");
 	if (n == 0)
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "User %s not found", r->params[0]);
+	cache_drop_tenant(r, r->who.tenant);
 	return req_reply(r, 204, NULL);
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cache.h"
 #include "fn.h"
 #include "handlers.h"
 #include "jsonx.h"
@@ -67,6 +68,7 @@ int tau_functions_deploy(struct req *r)
 		req_db_fail(r, "deploy commit");
 		goto out;
 	}
+	cache_drop_function(r, f.id);
 	fn_free(&f);
 	if (fn_load(r, FN_BY_ID, r->params[0], false, &f) != 0)
 		goto out;
@@ -180,6 +182,7 @@ int platform_versions_create(struct req *r)
 		req_db_fail(r, "version commit");
 		goto out;
 	}
+	cache_drop_function(r, f.id);
 	rc = req_reply(r, 201, version_json(r, rows, 0, false));
 	goto out;
 rollback:

@@ -65,7 +65,11 @@ static bool finish(struct db *db, struct rds *rds, const char *id, const struct 
 {
 	char *text = record_json(j, oc, logs), why[64];
 	json_object *rec = json_parse_text(text, strlen(text), why, sizeof(why));
-	bool ok = rec && db_begin(db) == 0 && write_record(db, rec) == 0 && db_commit(db) == 0;
+	struct tally *t = tally_new();
+	bool ok = rec && db_begin(db) == 0 && write_record(db, rec, t) == 0 && tally_flush(db, t) == 0 &&
+	          db_commit(db) == 0;
+	tally_free(t);
+	free(t);
 
 	if (!ok) {
 		log_error("async %s: cannot record the outcome: %s", j->request_id, db_error(db));

@@ -188,12 +188,17 @@ void scheduler_tick(struct rds *rds, struct db *db);
 
 /* recorder.c */
 void *recorder_main(void *arg);
+/* Counters and rollups a transaction adds up before writing them (recorder.c). */
+struct tally;
 /*
  * Writes one finished invocation (a record, as record_json makes it) inside the
- * caller's transaction: its row, counters, rollups and logs, each exactly once
- * however often the same record arrives.
+ * caller's transaction: its row and logs now, its counts into t, each exactly once
+ * however often the same record arrives. tally_flush writes t before the commit.
  */
-int write_record(struct db *db, json_object *rec);
+int write_record(struct db *db, json_object *rec, struct tally *t);
+struct tally *tally_new(void);
+int tally_flush(struct db *db, struct tally *t);
+void tally_free(struct tally *t);
 /* Appends the record of a finished invocation to the command pipeline of rds. */
 char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs);
 
