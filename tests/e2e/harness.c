@@ -266,6 +266,17 @@ bool deploy_fn(const char *key, const char *id)
 	return httpf("POST", key, NULL, "/saas/api/v1/sdk/tau/functions/%s/deploy", id)->status == 200;
 }
 
+bool ready_fn(const char *key, const char *name, const char *runtime, const char *handler, const char *code,
+              const char *extra, char id[64])
+{
+	char *b = fn_body(name, runtime, handler, code, extra);
+	bool ok = create_fn(key, b, id) && deploy_fn(key, id);
+	free(b);
+	if (!ok)
+		t_fail(__FILE__, __LINE__, "could not create and deploy %s", name);
+	return ok;
+}
+
 struct resp *invoke_fn(const char *key, const char *id, const char *payload_json)
 {
 	char *body = NULL;

@@ -76,6 +76,9 @@ bool create_fn(const char *key, const char *body, char id[64]);
 char *fn_body(const char *name, const char *runtime, const char *handler, const char *code,
               const char *extra);
 bool deploy_fn(const char *key, const char *id);
+/* Creates (fn_body's arguments) and deploys a function; false, with the test failed, if either step fails. */
+bool ready_fn(const char *key, const char *name, const char *runtime, const char *handler, const char *code,
+              const char *extra, char id[64]);
 struct resp *invoke_fn(const char *key, const char *id, const char *payload_json);
 /* A unique name with this prefix. */
 void unique(const char *prefix, char *out, size_t n);

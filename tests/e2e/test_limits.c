@@ -8,15 +8,6 @@
 
 #include "harness.h"
 
-static bool ready(const char *key, const char *name, const char *runtime, const char *handler, const char *code,
-                  const char *extra, char id[64])
-{
-	char *b = fn_body(name, runtime, handler, code, extra);
-	bool ok = create_fn(key, b, id) && deploy_fn(key, id);
-	free(b);
-	return ok;
-}
-
 /* A function of another tenant still answers: the limit hurt nobody else. */
 static bool others_unharmed(void)
 {
@@ -24,7 +15,7 @@ static bool others_unharmed(void)
 	if (key[0] == '\0') {
 		char tenant[80];
 		signup("bystander", key, tenant);
-		if (!ready(key, "bystander", "nodejs20", "index.handler", "exports.handler = async () => 'fine'", NULL, id))
+		if (!ready_fn(key, "bystander", "nodejs20", "index.handler", "exports.handler = async () => 'fine'", NULL, id))
 			return false;
 	}
 	struct resp *r = invoke_fn(key, id, NULL);
@@ -35,7 +26,7 @@ static void going_over_memory_is_an_out_of_memory_error(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("oom", key, tenant);
-	CHECK(ready(key, "hog", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "hog", "python3.11", "main.handler",
 	            "def handler(event, context):\n    if event.get('hog'):\n        blocks = [bytearray(16 << 20) for _ in range(40)]\n"
 	            "        return len(blocks)\n    return 'light'\n", "{\"memoryMB\":128}", id), "ready");
 	struct resp *r = invoke_fn(key, id, "{\"hog\":true}");
@@ -51,7 +42,7 @@ static void memory_used_is_the_instances_peak(void)
 	char key[128], tenant[80], admin_fn[64];
 	signup("peak", key, tenant);
 	/* 60 MB held by a 256 MB function: the peak is above it and within the limit. */
-	CHECK(ready(key, "sixty", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "sixty", "python3.11", "main.handler",
 	            "def handler(event, context):\n    b = bytearray(60 << 20)\n    return len(b)\n", "{\"memoryMB\":256}", admin_fn),
 	      "ready");
 	struct resp *r = invoke_fn(key, admin_fn, NULL);
@@ -74,7 +65,7 @@ static void a_busy_loop_ends_at_its_timeout(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("spin", key, tenant);
-	CHECK(ready(key, "spin", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "spin", "nodejs20", "index.handler",
 	            "exports.handler = async (e) => { if (e.spin) for (;;) {} return 'idle'; }", "{\"timeout\":1}", id), "ready");
 	struct resp *r = invoke_fn(key, id, "{\"spin\":true}");
 	CHECK_STATUS(r, 200);
@@ -90,7 +81,7 @@ static void a_fork_bomb_is_stopped_by_the_process_cap(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("forks", key, tenant);
-	CHECK(ready(key, "bomb", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "bomb", "python3.11", "main.handler",
 	            "import os, time\ndef handler(event, context):\n    n = 0\n    try:\n        while n < 10000:\n"
 	            "            pid = os.fork()\n            if pid == 0:\n                time.sleep(30)\n                os._exit(0)\n"
 	            "            n += 1\n    except OSError as e:\n        return {'forked': n, 'error': e.errno}\n    return {'forked': n}\n",
@@ -112,7 +103,7 @@ static void tmp_is_bounded(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("disk", key, tenant);
-	CHECK(ready(key, "fill", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "fill", "python3.11", "main.handler",
 	            "import errno\ndef handler(event, context):\n    chunk = b'x' * (1 << 20)\n    written = 0\n    try:\n"
 	            "        with open('/tmp/fill', 'wb') as f:\n            while written < 2048:\n                f.write(chunk)\n"
 	            "                f.flush()\n                written += 1\n    except OSError as e:\n"
@@ -132,7 +123,7 @@ static void output_beyond_the_caps_is_reported(void)
 {
 	char key[128], tenant[80], id[64], big[64];
 	signup("output", key, tenant);
-	CHECK(ready(key, "chatty", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "chatty", "nodejs20", "index.handler",
 	            "exports.handler = async () => { for (let i = 0; i < 20000; i++) console.log('line ' + i + ' ' + 'x'.repeat(40)); return 'done'; }",
 	            "{\"timeout\":20}", id), "ready");
 	struct resp *r = invoke_fn(key, id, NULL);
@@ -146,7 +137,7 @@ static void output_beyond_the_caps_is_reported(void)
 	}
 	CHECK(jps(r->json, "logs.0.message") && strstr(jps(r->json, "logs.0.message"), "bytes of log output over the 256 KiB limit were dropped"),
 	      "%s", r->body);
-	CHECK(ready(key, "huge", "nodejs20", "index.handler", "exports.handler = async () => 'y'.repeat(7 * 1024 * 1024)", NULL, big), "ready");
+	CHECK(ready_fn(key, "huge", "nodejs20", "index.handler", "exports.handler = async () => 'y'.repeat(7 * 1024 * 1024)", NULL, big), "ready");
 	r = invoke_fn(key, big, NULL);
 	CHECK(r->status == 200 && strcmp(jps(r->json, "errorType"), "Function.ResponseSizeTooLarge") == 0, "%.300s", r->body);
 	CHECK(others_unharmed(), "another function failed");
@@ -157,7 +148,7 @@ static void escape_calls_are_denied(void)
 	char key[128], tenant[80], id[64];
 	signup("seccomp", key, tenant);
 	/* Each call through libc's syscall(); the filter answers EPERM (1) without running it. */
-	CHECK(ready(key, "calls", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "calls", "python3.11", "main.handler",
 	            "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
 	            "CALLS = {'ptrace': (101, 0, 0, 0, 0), 'mount': (165, 0, 0, 0, 0), 'unshare': (272, 0x10000000),\n"
 	            "         'setns': (308, 0, 0), 'init_module': (175, 0, 0, 0), 'keyctl': (250, 0, 0),\n"
@@ -193,7 +184,7 @@ static void a_function_cannot_reach_the_platform_or_other_functions(void)
 	}
 	pidtext[strcspn(pidtext, "\n")] = '\0';
 	signup("victim", other_key, other_tenant);
-	CHECK(ready(other_key, "secret", "nodejs20", "index.handler",
+	CHECK(ready_fn(other_key, "secret", "nodejs20", "index.handler",
 	            "exports.handler = async () => { await new Promise(r => setTimeout(r, 1500)); return 'done'; }",
 	            "{\"envVars\":{\"VICTIM_SECRET\":\"hunter2\"},\"timeout\":5}", secret_id), "ready");
 	signup("prober", key, tenant);
@@ -206,7 +197,7 @@ static void a_function_cannot_reach_the_platform_or_other_functions(void)
 	         " return { kill, stack: exists('%s'), config: exists('%s/taufunctions.conf'), code: exists('%s/worker/code'),"
 	         " mysql: exists('%s/run/mysql.sock'), secret: environs.includes('hunter2'), root: exists('/root'), shadow: exists('/etc/shadow') }; };",
 	         pidtext, stack, stack, stack, stack);
-	CHECK(ready(key, "prober", "nodejs20", "index.handler", code, NULL, id), "ready");
+	CHECK(ready_fn(key, "prober", "nodejs20", "index.handler", code, NULL, id), "ready");
 	/* The victim runs while the prober looks around. */
 	char *body = NULL;
 	(void)body;
@@ -228,7 +219,7 @@ static void no_child_process_outlives_its_invocation(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("children", key, tenant);
-	CHECK(ready(key, "spawner", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "spawner", "nodejs20", "index.handler",
 	            "const cp = require('child_process');"
 	            "exports.handler = async (e) => {"
 	            " if (e.check) { try { process.kill(e.check, 0); return 'alive'; } catch (err) { return err.code; } }"
@@ -260,7 +251,7 @@ static void every_runtime_runs_on_exactly_its_interpreter(void)
 		                                                                                       : "runtimes.4.available"));
 		char name[32];
 		snprintf(name, sizeof(name), "rt-%zu", i);
-		CHECK(ready(key, name, rts[i].runtime, rts[i].handler, rts[i].code, NULL, id), "ready %s", rts[i].runtime);
+		CHECK(ready_fn(key, name, rts[i].runtime, rts[i].handler, rts[i].code, NULL, id), "ready %s", rts[i].runtime);
 		struct resp *r = invoke_fn(key, id, NULL);
 		if (!available) {
 			/* Only python3.12 may be missing on a runner, and then it says so. */

@@ -7,18 +7,6 @@
 
 #define FNS "/saas/api/v1/sdk/tau/functions"
 
-/* Creates and deploys; returns false (with the test failed) if either step fails. */
-static bool ready(const char *key, const char *name, const char *runtime, const char *handler,
-                  const char *code, const char *extra, char id[64])
-{
-	char *b = fn_body(name, runtime, handler, code, extra);
-	bool ok = create_fn(key, b, id) && deploy_fn(key, id);
-	free(b);
-	if (!ok)
-		t_fail(__FILE__, __LINE__, "could not create and deploy %s", name);
-	return ok;
-}
-
 static void the_quick_example_runs_as_the_spec_shows(void)
 {
 	/* 1. Sign up, exactly the spec's body. */
@@ -52,7 +40,7 @@ static void a_node_handler_gets_the_event_and_a_lambda_context(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("node", key, tenant);
-	CHECK(ready(key, "ctx", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "ctx", "nodejs20", "index.handler",
 	            "exports.handler = async (event, context) => ({ statusCode: 201, headers: {'x-a': 'b'},"
 	            " body: JSON.stringify({ event, id: context.awsRequestId, fn: context.functionName,"
 	            " ver: context.functionVersion, mem: context.memoryLimitInMB, stream: context.logStreamName,"
@@ -77,7 +65,7 @@ static void a_callback_handler_answers_through_its_callback(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("cb", key, tenant);
-	CHECK(ready(key, "cb", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "cb", "nodejs20", "index.handler",
 	            "exports.handler = (event, context, callback) => { setTimeout(() => callback(null, { statusCode: 200, body: 'called back ' + event.n }), 10); }",
 	            NULL, id), "ready");
 	struct resp *r = invoke_fn(key, id, "{\"n\":7}");
@@ -89,7 +77,7 @@ static void a_python_handler_returns_a_dict(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("py", key, tenant);
-	CHECK(ready(key, "py", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "py", "python3.11", "main.handler",
 	            "import json, sys\n"
 	            "def handler(event, context):\n"
 	            "    return {'statusCode': 200, 'body': json.dumps({'hi': event['name'], 'id': context.aws_request_id,\n"
@@ -110,7 +98,7 @@ static void any_json_value_comes_back_as_a_200_body(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("any", key, tenant);
-	CHECK(ready(key, "any", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "any", "python3.11", "main.handler",
 	            "def handler(event, context):\n    return event['v']\n", NULL, id), "ready");
 	struct { const char *payload, *body; } cases[] = {
 		{ "{\"v\":\"plain text\"}", "plain text" },
@@ -130,9 +118,9 @@ static void a_thrown_error_comes_back_in_lambdas_shape(void)
 {
 	char key[128], tenant[80], node[64], py[64], hdr[64];
 	signup("throw", key, tenant);
-	CHECK(ready(key, "nthrow", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "nthrow", "nodejs20", "index.handler",
 	            "exports.handler = async () => { throw new TypeError('bad input'); }", NULL, node), "ready");
-	CHECK(ready(key, "pthrow", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "pthrow", "python3.11", "main.handler",
 	            "def handler(event, context):\n    raise ValueError('bad value')\n", NULL, py), "ready");
 	struct resp *r = invoke_fn(key, node, NULL);
 	CHECK_STATUS(r, 200);
@@ -152,11 +140,11 @@ static void a_handler_that_cannot_load_reports_why(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("load", key, tenant);
-	CHECK(ready(key, "nohandler", "nodejs20", "index.handler", "exports.other = async () => 1;", NULL, id), "ready");
+	CHECK(ready_fn(key, "nohandler", "nodejs20", "index.handler", "exports.other = async () => 1;", NULL, id), "ready");
 	struct resp *r = invoke_fn(key, id, NULL);
 	CHECK_STATUS(r, 200);
 	CHECK(strcmp(jps(r->json, "errorType"), "Runtime.HandlerNotFound") == 0, "%s", r->body);
-	CHECK(ready(key, "syntax", "python3.11", "main.handler", "def handler(:\n", NULL, id), "ready");
+	CHECK(ready_fn(key, "syntax", "python3.11", "main.handler", "def handler(:\n", NULL, id), "ready");
 	r = invoke_fn(key, id, NULL);
 	CHECK(strcmp(jps(r->json, "errorType"), "Runtime.UserCodeSyntaxError") == 0, "%s", r->body);
 }
@@ -165,7 +153,7 @@ static void a_timeout_kills_the_instance_and_the_runner_lives_on(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("slow", key, tenant);
-	CHECK(ready(key, "slow", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "slow", "nodejs20", "index.handler",
 	            "exports.handler = async (e) => { if (e.wait) await new Promise(r => setTimeout(r, 60000)); return 'quick'; }",
 	            "{\"timeout\":1}", id), "ready");
 	struct resp *r = invoke_fn(key, id, "{\"wait\":true}");
@@ -196,7 +184,7 @@ static void output_becomes_the_logs_of_the_run(void)
 {
 	char key[128], tenant[80], id[64], rid[64];
 	signup("logs", key, tenant);
-	CHECK(ready(key, "logs", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "logs", "nodejs20", "index.handler",
 	            "exports.handler = async (e) => { console.log('first', e.n); console.error('second'); console.log('third'); return 1; }",
 	            NULL, id), "ready");
 	struct resp *r = invoke_fn(key, id, "{\"n\":1}");
@@ -225,7 +213,7 @@ static void python_print_becomes_logs(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("pylogs", key, tenant);
-	CHECK(ready(key, "pylogs", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "pylogs", "python3.11", "main.handler",
 	            "import sys\ndef handler(event, context):\n    print('hello', event['n'])\n    print('oops', file=sys.stderr)\n    return 1\n",
 	            NULL, id), "ready");
 	CHECK_STATUS(invoke_fn(key, id, "{\"n\":5}"), 200);
@@ -238,7 +226,7 @@ static void stats_count_invocations_errors_and_cold_starts(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("stats", key, tenant);
-	CHECK(ready(key, "stats", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "stats", "nodejs20", "index.handler",
 	            "exports.handler = async (e) => { if (e.fail) throw new Error('no'); return 'ok'; }", NULL, id), "ready");
 	for (int i = 0; i < 4; i++)
 		CHECK_STATUS(invoke_fn(key, id, i == 2 ? "{\"fail\":true}" : "{}"), 200);
@@ -261,12 +249,12 @@ static void the_environment_holds_only_the_functions_variables(void)
 {
 	char key[128], tenant[80], id[64], pid[64];
 	signup("env", key, tenant);
-	CHECK(ready(key, "env", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "env", "nodejs20", "index.handler",
 	            "exports.handler = async () => process.env", "{\"envVars\":{\"GREETING\":\"hi\",\"N\":\"2\"}}", id), "ready");
 	struct resp *r = invoke_fn(key, id, NULL);
 	CHECK_STATUS(r, 200);
 	CHECK(strcmp(jps(r->json, "body"), "{\"GREETING\":\"hi\",\"N\":\"2\"}") == 0, "node env: %s", r->body);
-	CHECK(ready(key, "penv", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "penv", "python3.11", "main.handler",
 	            "import os\ndef handler(e, c):\n    return dict(os.environ)\n", "{\"envVars\":{\"ONLY\":\"me\"}}", pid), "ready");
 	r = invoke_fn(key, pid, NULL);
 	CHECK(strcmp(jps(r->json, "body"), "{\"ONLY\":\"me\"}") == 0, "python env: %s", r->body);
@@ -276,7 +264,7 @@ static void a_missing_payload_is_an_empty_event(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("nopay", key, tenant);
-	CHECK(ready(key, "echo", "nodejs20", "index.handler", "exports.handler = async (e) => e", NULL, id), "ready");
+	CHECK(ready_fn(key, "echo", "nodejs20", "index.handler", "exports.handler = async (e) => e", NULL, id), "ready");
 	struct resp *r = httpf("POST", key, NULL, FNS "/%s/invoke", id);
 	CHECK_STATUS(r, 200);
 	CHECK(strcmp(jps(r->json, "body"), "{}") == 0, "%s", r->body);
@@ -286,7 +274,7 @@ static void payloads_up_to_6_mb_pass_and_larger_are_413(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("big", key, tenant);
-	CHECK(ready(key, "len", "nodejs20", "index.handler", "exports.handler = async (e) => String(e.s.length)", NULL, id), "ready");
+	CHECK(ready_fn(key, "len", "nodejs20", "index.handler", "exports.handler = async (e) => String(e.s.length)", NULL, id), "ready");
 	size_t n = 5 * 1024 * 1024;
 	char *body = malloc(n + 64);
 	int k = snprintf(body, 64, "{\"payload\":{\"s\":\"");
@@ -311,10 +299,10 @@ static void the_module_is_loaded_once_per_instance(void)
 {
 	char key[128], tenant[80], id[64], pid[64];
 	signup("once", key, tenant);
-	CHECK(ready(key, "once", "nodejs20", "index.handler",
+	CHECK(ready_fn(key, "once", "nodejs20", "index.handler",
 	            "let loads = (globalThis.loads || 0) + 1; globalThis.loads = loads; let calls = 0;"
 	            "exports.handler = async () => `${loads}/${++calls}`", NULL, id), "ready");
-	CHECK(ready(key, "ponce", "python3.11", "main.handler",
+	CHECK(ready_fn(key, "ponce", "python3.11", "main.handler",
 	            "calls = 0\ndef handler(e, c):\n    global calls\n    calls += 1\n    return calls\n", NULL, pid), "ready");
 	for (int i = 1; i <= 3; i++) {
 		char want[16];
