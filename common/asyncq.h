@@ -4,7 +4,8 @@
 
 #include "rds.h"
 
-#define TF_KEY_ASYNC_IDS "tf:async:ids"  /* request ids the stream holds, for the sweep */
+#define TF_KEY_ASYNC_IDS "tf:async:ids"      /* request ids the stream holds, for the sweep */
+#define TF_KEY_ASYNC_DEPTH "tf:async:depth"  /* hash: function id -> invocations not yet final; "*" all */
 
 /*
  * Adds a job to the stream and its id to the set, both or neither (MULTI/EXEC):

@@ -81,6 +81,8 @@ char *job_to_json(const struct job *j)
 	json_object_object_add(o, "env", json_object_get(j->env));
 	jadd_str(o, "alias", j->alias);
 	jadd_str(o, "type", j->type);
+	jadd_int(o, "maxRetries", j->max_retries);
+	jadd_int(o, "maxEventAgeSeconds", j->max_event_age_s);
 	jadd_int(o, "enqueuedMs", j->enqueued_ms);
 	jadd_int(o, "waitUntilMs", j->wait_until_ms);
 	return with_raw_field(o, "payload", j->payload);
@@ -109,6 +111,8 @@ int job_from_json(const char *text, size_t len, struct job *j, char *why, size_t
 	j->version = (int)jint(o, "version", 0);
 	j->memory_mb = (int)jint(o, "memoryMB", 0);
 	j->timeout_s = (int)jint(o, "timeout", 0);
+	j->max_retries = (int)jint(o, "maxRetries", 2);
+	j->max_event_age_s = (int)jint(o, "maxEventAgeSeconds", 21600);
 	j->enqueued_ms = jint(o, "enqueuedMs", 0);
 	j->wait_until_ms = jint(o, "waitUntilMs", 0);
 	if (j->version < 1 || j->memory_mb < TF_MIN_MEMORY_MB || j->memory_mb > TF_MAX_MEMORY_MB ||

@@ -29,6 +29,8 @@ struct job {
 	char *payload;           /* the event as JSON text, owned */
 	char alias[65];          /* empty when invoked without one */
 	char type[16];           /* "RequestResponse" or "Event" */
+	int max_retries;         /* Event: tries after the first, 0-2 (as Lambda) */
+	int max_event_age_s;     /* Event: no try starts later than this after queuing */
 	int64_t enqueued_ms;     /* wall clock */
 	int64_t wait_until_ms;   /* the caller stops waiting then; later is pointless */
 };

@@ -66,6 +66,8 @@ struct app {
 	bool self_service_upgrade;
 	const char *public_url;
 	int sync_margin_s;
+	long long async_max_depth_function;  /* invoke-async answers 429 past these */
+	long long async_max_depth;
 	struct db_config dbc;
 	struct rds_config rdc;
 	unsigned char token_key[TF_MAX_SECRET];

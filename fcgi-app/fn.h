@@ -32,6 +32,8 @@ struct fn {
 	int timeout_s;
 	long long published_version;  /* 0 when never deployed */
 	long long next_version;       /* the number the next published version gets */
+	int max_retries;              /* asynchronous invocations: tries after the first */
+	int max_event_age_s;
 	bool draft_changed;
 };
 

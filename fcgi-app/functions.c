@@ -87,6 +87,7 @@ struct fn_spec {
 	const char *name, *description, *runtime, *handler, *env, *tags, *trigger;
 	const char *code;          /* inline source, or NULL */
 	long long memory_mb, timeout_s;
+	long long max_retries, max_event_age_s;  /* -1 / 0: unchanged, or the default on create */
 };
 
 /*
@@ -110,13 +111,15 @@ static int fn_insert(struct req *r, const struct fn_spec *sp, char id[TF_FN_ID_L
 	random_id(id, TF_FN_ID_LEN + 1, "fn_", TF_FN_ID_LEN - 3);
 	if (db_exec(db,
 	            "INSERT INTO functions (id, tenant_id, name, description, runtime, handler, memory_mb,"
-	            " timeout_s, env, tags, trigger_type, code, code_sha256, owner_id, created_at, updated_at)"
-	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))",
+	            " timeout_s, env, tags, trigger_type, code, code_sha256, owner_id, max_retries, max_event_age_s,"
+	            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))",
 	            DB_ARGS(DB_STR(id), DB_STR(r->who.tenant), DB_STR(sp->name), DB_STR(sp->description ? sp->description : ""),
 	                    DB_STR(rt->id), DB_STR(sp->handler), DB_INT(sp->memory_mb), DB_INT(sp->timeout_s),
 	                    DB_STR(sp->env ? sp->env : "{}"), DB_STR(sp->tags ? sp->tags : "{}"),
 	                    DB_STR(sp->trigger ? sp->trigger : "http"), DB_STR(sp->code),
-	                    DB_STR(sp->code ? sha : NULL), DB_STR(r->who.principal)), NULL) != 0) {
+	                    DB_STR(sp->code ? sha : NULL), DB_STR(r->who.principal),
+	                    DB_INT(sp->max_retries >= 0 ? sp->max_retries : 2),
+	                    DB_INT(sp->max_event_age_s > 0 ? sp->max_event_age_s : 21600)), NULL) != 0) {
 		if (db_is_duplicate(db)) {
 			tf_detail(&r->err, "name", "is already used by another function");
 			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", sp->name);
@@ -153,7 +156,7 @@ int tau_functions_create(struct req *r)
 		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
 		.handler = jstr(body, "handler"), .env = json_field_text(body, "envVars"), .trigger = jstr(body, "trigger"),
 		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", TF_DEFAULT_MEMORY_MB),
-		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S),
+		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S), .max_retries = -1,
 	};
 	if (fn_insert(r, &sp, id) == 0)
 		rc = reply_fn(r, 201, id, false);
@@ -208,13 +211,15 @@ static int fn_update(struct req *r, enum fn_lookup by, const char *key, const st
 	const char *name = sp->name ? sp->name : f->name;
 	if (db_exec(db,
 	            "UPDATE functions SET name = ?, description = ?, runtime = ?, handler = ?, memory_mb = ?,"
-	            " timeout_s = ?, env = ?, tags = ?, trigger_type = ?, code = ?, code_sha256 = ?,"
-	            " draft_changed = (published_version IS NOT NULL), updated_at = NOW(3) WHERE id = ?",
+	            " timeout_s = ?, env = ?, tags = ?, trigger_type = ?, code = ?, code_sha256 = ?, max_retries = ?,"
+	            " max_event_age_s = ?, draft_changed = (published_version IS NOT NULL), updated_at = NOW(3) WHERE id = ?",
 	            DB_ARGS(DB_STR(name), DB_STR(sp->description ? sp->description : f->description), DB_STR(rt->id),
 	                    DB_STR(handler), DB_INT(sp->memory_mb ? sp->memory_mb : f->memory_mb),
 	                    DB_INT(sp->timeout_s ? sp->timeout_s : f->timeout_s), DB_STR(sp->env ? sp->env : f->env),
 	                    DB_STR(sp->tags ? sp->tags : f->tags), DB_STR(sp->trigger ? sp->trigger : f->trigger),
-	                    DB_STR(code), DB_STR(sha[0] ? sha : NULL), DB_STR(f->id)), NULL) != 0) {
+	                    DB_STR(code), DB_STR(sha[0] ? sha : NULL),
+	                    DB_INT(sp->max_retries >= 0 ? sp->max_retries : f->max_retries),
+	                    DB_INT(sp->max_event_age_s > 0 ? sp->max_event_age_s : f->max_event_age_s), DB_STR(f->id)), NULL) != 0) {
 		if (db_is_duplicate(db)) {
 			tf_detail(&r->err, "name", "is already used by another function");
 			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", name);
@@ -245,6 +250,7 @@ int tau_functions_update(struct req *r)
 		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
 		.handler = jstr(body, "handler"), .env = json_field_text(body, "envVars"), .trigger = jstr(body, "trigger"),
 		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", 0), .timeout_s = jint(body, "timeout", 0),
+		.max_retries = -1,
 	};
 	if (fn_update(r, FN_BY_ID, r->params[0], &sp, &f) == 0)
 		rc = reply_fn(r, 200, f.id, false);
@@ -272,6 +278,12 @@ int tau_functions_delete(struct req *r)
 	return req_reply(r, 200, out);
 }
 
+/* Asynchronous invocation settings, as Lambda's (beyond the reference). */
+#define ASYNC_FIELDS                                                                             \
+	{ .name = "maxRetries", .type = V_INT, .min = 0, .max = 2, .message = "must be 0, 1 or 2" },    \
+	{ .name = "maxEventAgeSeconds", .type = V_INT, .min = 60, .max = 21600,                      \
+	  .message = "must be 60-21600 seconds" }
+
 /* The platform API's function body (Functions API): create requires the first three. */
 #define PLATFORM_FIELDS(REQ)                                                                     \
 	{ .name = "name", .type = V_STRING, .required = REQ, .min = 1, .max = 64,                   \
@@ -287,7 +299,8 @@ int tau_functions_delete(struct req *r)
 	{ .name = "environment", .type = V_STRMAP, .min = 0, .max = TF_MAX_ENV_VARS,                \
 	  .max_bytes = TF_MAX_ENV_BYTES, .check = check_env_key },                                   \
 	{ .name = "tags", .type = V_STRMAP, .min = 0, .max = TF_MAX_TAGS, .max_bytes = 16 * 1024,   \
-	  .check = check_tag_key }
+	  .check = check_tag_key },                                                                  \
+	ASYNC_FIELDS
 
 static const struct vfield platform_create_fields[] = { PLATFORM_FIELDS(true) };
 /* The name addresses the function; it is not changed through the platform API. */
@@ -303,6 +316,7 @@ static const struct vfield platform_update_fields[] = {
 	  .max_bytes = TF_MAX_ENV_BYTES, .check = check_env_key },
 	{ .name = "tags", .type = V_STRMAP, .min = 0, .max = TF_MAX_TAGS, .max_bytes = 16 * 1024,
 	  .check = check_tag_key },
+	ASYNC_FIELDS,
 };
 
 /* Answers with the function named in the route, as now stored. */
@@ -332,7 +346,8 @@ int platform_functions_create(struct req *r)
 		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
 		.handler = jstr(body, "handler"), .env = json_field_text(body, "environment"),
 		.tags = json_field_text(body, "tags"), .memory_mb = jint(body, "memorySize", TF_DEFAULT_MEMORY_MB),
-		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S),
+		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S), .max_retries = jint(body, "maxRetries", -1),
+		.max_event_age_s = jint(body, "maxEventAgeSeconds", 0),
 	};
 	if (fn_insert(r, &sp, id) == 0)
 		rc = reply_platform(r, 201, sp.name, false);
@@ -446,6 +461,7 @@ int platform_functions_update(struct req *r)
 		.description = jstr(body, "description"), .runtime = jstr(body, "runtime"), .handler = jstr(body, "handler"),
 		.env = json_field_text(body, "environment"), .tags = json_field_text(body, "tags"),
 		.memory_mb = jint(body, "memorySize", 0), .timeout_s = jint(body, "timeout", 0),
+		.max_retries = jint(body, "maxRetries", -1), .max_event_age_s = jint(body, "maxEventAgeSeconds", 0),
 	};
 	if (fn_update(r, FN_BY_NAME, r->params[0], &sp, &f) == 0)
 		rc = reply_platform(r, 200, f.name, true);

@@ -55,6 +55,8 @@ int platform_functions_invoke(struct req *r);
 int platform_functions_invoke_async(struct req *r);
 int platform_invocation_logs(struct req *r);
 int platform_invocation_get(struct req *r);
+int platform_dead_letters(struct req *r);
+int platform_redrive(struct req *r);
 int platform_runners_list(struct req *r);
 int platform_runners_get(struct req *r);
 

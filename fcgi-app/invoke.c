@@ -25,6 +25,7 @@
 #include "xalloc.h"
 
 #define QUOTA_TTL_S (2 * 24 * 3600)
+#define ASYNC_RETRY_AFTER_S 5
 #define REPLY_SLACK_MS 2000
 
 /*
@@ -130,28 +131,130 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	return 0;
 }
 
+/*
+ * For an asynchronous invocation, in one step: refuse past the queue depths
+ * (the function's and the whole platform's), then take one from today's quota,
+ * then count it in the depths. -2 and -3 name the full queue, -1 the quota.
+ */
+static const char ASYNC_ADMIT[] =
+	"local fn = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0') "
+	"local all = tonumber(redis.call('HGET', KEYS[2], '*') or '0') "
+	"if fn >= tonumber(ARGV[4]) then return -2 end "
+	"if all >= tonumber(ARGV[5]) then return -3 end "
+	"local n = redis.call('INCR', KEYS[1]) "
+	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end "
+	"local limit = tonumber(ARGV[1]) "
+	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
+	"redis.call('HINCRBY', KEYS[2], ARGV[3], 1) "
+	"redis.call('HINCRBY', KEYS[2], '*', 1) "
+	"return n";
+
+static int async_admit(struct req *r, const struct job *j)
+{
+	const struct plan_limits *limits = tenant_limits(r);
+	char key[128], limit[32], ttl[16], fn_max[32], all_max[32];
+
+	quota_key(j, key, sizeof(key));
+	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
+	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
+	snprintf(fn_max, sizeof(fn_max), "%lld", r->app->async_max_depth_function);
+	snprintf(all_max, sizeof(all_max), "%lld", r->app->async_max_depth);
+	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 2 %s %s %s %s %s %s %s", ASYNC_ADMIT, key, TF_KEY_ASYNC_DEPTH,
+	                          limit, ttl, j->function_id, fn_max, all_max);
+	if (!rds_ok(rep)) {
+		freeReplyObject(rep);
+		return req_redis_fail(r, "async admit");
+	}
+	long long n = rds_int(rep, -1);
+	freeReplyObject(rep);
+	if (n == -2 || n == -3) {
+		r->err.retry_after = ASYNC_RETRY_AFTER_S;
+		return tf_fail(&r->err, TF_E_THROTTLED, "The %s queue is full (%lld invocations waiting); retry later",
+		               n == -2 ? "function's" : "platform's", n == -2 ? r->app->async_max_depth_function : r->app->async_max_depth);
+	}
+	if (n < 0)
+		return tf_fail(&r->err, TF_E_PLAN_LIMIT,
+		               "The %s plan allows %lld invocations per day; upgrade with POST /api/billing/upgrade",
+		               limits->name, limits->invocations_per_day);
+	return 0;
+}
+
+/* Gives back what async_admit took, for an invocation that was then not accepted. */
+static void async_unadmit(struct req *r, const struct job *j)
+{
+	quota_refund(r, j);
+	rds_append(r->conn->rds, "HINCRBY %s %s -1", TF_KEY_ASYNC_DEPTH, j->function_id);
+	rds_append(r->conn->rds, "HINCRBY %s * -1", TF_KEY_ASYNC_DEPTH);
+	freeReplyObject(rds_reply(r->conn->rds));
+	freeReplyObject(rds_reply(r->conn->rds));
+}
+
+/* The Idempotency-Key header: up to 255 printable characters, or NULL when none was sent. */
+static int idempotency_key(struct req *r, const char **out)
+{
+	const char *k = req_header(r, "HTTP_IDEMPOTENCY_KEY");
+
+	*out = NULL;
+	if (k == NULL || *k == '\0')
+		return 0;
+	bool ok = strlen(k) <= 255;
+	for (const char *p = k; ok && *p; p++)
+		ok = *p > 0x20 && *p < 0x7f;
+	if (!ok) {
+		tf_detail(&r->err, "Idempotency-Key", "must be 1-255 printable ASCII characters");
+		return tf_fail(&r->err, TF_E_VALIDATION, "Invalid Idempotency-Key header");
+	}
+	*out = k;
+	return 0;
+}
+
+/* Answers with an invocation queued before under the same key, when there is one. */
+static int replay(struct req *r, const struct job *j, const char *idem)
+{
+	struct db_rows *rows = NULL;
+
+	if (db_query(r->conn->db,
+	             "SELECT request_id, status FROM invocations WHERE function_id = ? AND idempotency_key = ?",
+	             DB_ARGS(DB_STR(j->function_id), DB_STR(idem)), &rows) != 0)
+		return req_db_fail(r, "idempotency lookup");
+	if (rows->nrows == 0) {
+		db_rows_free(rows);
+		return tf_fail(&r->err, TF_E_CONFLICT, "A request with this Idempotency-Key is being queued; retry");
+	}
+	json_object *o = json_object_new_object();
+	jadd_str(o, "requestId", db_val(rows, 0, 0));
+	jadd_str(o, "status", db_val(rows, 0, 1));
+	db_rows_free(rows);
+	req_add_header(r, "Idempotent-Replayed", "true");
+	return req_reply(r, 202, o);
+}
+
 int invoke_async(struct req *r, struct job *j)
 {
 	struct db *db = r->conn->db;
+	const char *idem = NULL;
 
-	if (runtimes_check(r, j->runtime) != 0)
+	if (idempotency_key(r, &idem) != 0 || runtimes_check(r, j->runtime) != 0)
 		return -1;
 	uuid_v4(j->request_id);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
 	snprintf(j->type, sizeof(j->type), "Event");
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = 0;  /* nobody waits: it runs whenever a runner takes it */
-	if (quota_take(r, j, false) != 0)
+	if (async_admit(r, j) != 0)
 		return -1;
 	char *text = job_to_json(j);
 	int rc = db_exec(db,
 	                 "INSERT INTO invocations (request_id, tenant_id, function_id, version, alias, invocation_type,"
-	                 " status, started_at, queued_at, job) VALUES (?, ?, ?, ?, ?, 'Event', 'Queued', NOW(3), NOW(3), ?)",
+	                 " status, started_at, queued_at, job, idempotency_key)"
+	                 " VALUES (?, ?, ?, ?, ?, 'Event', 'Queued', NOW(3), NOW(3), ?, ?)",
 	                 DB_ARGS(DB_STR(j->request_id), DB_STR(j->tenant), DB_STR(j->function_id), DB_INT(j->version),
-	                         DB_STR(j->alias[0] ? j->alias : NULL), DB_STR(text)), NULL);
+	                         DB_STR(j->alias[0] ? j->alias : NULL), DB_STR(text), DB_STR(idem)), NULL);
 	if (rc != 0) {
 		free(text);
-		quota_refund(r, j);
+		async_unadmit(r, j);
+		if (idem && db_is_duplicate(db))
+			return replay(r, j, idem);
 		return req_db_fail(r, "queue invocation");
 	}
 	/*
@@ -176,8 +279,9 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 	char why[64];
 
 	if (db_query(r->conn->db,
-	             "SELECT code_sha256, runtime, handler, memory_mb, timeout_s, env FROM versions"
-	             " WHERE function_id = ? AND number = ?",
+	             "SELECT v.code_sha256, v.runtime, v.handler, v.memory_mb, v.timeout_s, v.env, f.max_retries,"
+	             " f.max_event_age_s FROM versions v JOIN functions f ON f.id = v.function_id"
+	             " WHERE v.function_id = ? AND v.number = ?",
 	             DB_ARGS(DB_STR(fn_id), DB_INT(n)), &rows) != 0)
 		return req_db_fail(r, "version lookup");
 	if (rows->nrows == 0) {
@@ -193,6 +297,8 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 	snprintf(j->handler, sizeof(j->handler), "%s", db_val(rows, 0, 2));
 	j->memory_mb = (int)db_ll(rows, 0, 3, TF_DEFAULT_MEMORY_MB);
 	j->timeout_s = (int)db_ll(rows, 0, 4, TF_DEFAULT_TIMEOUT_S);
+	j->max_retries = (int)db_ll(rows, 0, 6, 2);
+	j->max_event_age_s = (int)db_ll(rows, 0, 7, 21600);
 	j->env = json_parse_text(env, strlen(env), why, sizeof(why));
 	if (j->env == NULL)
 		j->env = json_object_new_object();
@@ -215,6 +321,8 @@ static void template_to_cache(const char *ckey, const struct job *j)
 	jadd_str(o, "handler", j->handler);
 	jadd_int(o, "memory", j->memory_mb);
 	jadd_int(o, "timeout", j->timeout_s);
+	jadd_int(o, "maxRetries", j->max_retries);
+	jadd_int(o, "maxEventAgeSeconds", j->max_event_age_s);
 	json_object_object_add(o, "env", json_object_get(j->env));
 	cache_put(ckey, j->tenant, j->function_id, json_text(o));
 	json_object_put(o);
@@ -236,6 +344,8 @@ static bool template_from_cache(const char *ckey, struct job *j)
 	snprintf(j->handler, sizeof(j->handler), "%s", jstr(o, "handler"));
 	j->memory_mb = (int)jint(o, "memory", TF_DEFAULT_MEMORY_MB);
 	j->timeout_s = (int)jint(o, "timeout", TF_DEFAULT_TIMEOUT_S);
+	j->max_retries = (int)jint(o, "maxRetries", 2);
+	j->max_event_age_s = (int)jint(o, "maxEventAgeSeconds", 21600);
 	json_object *env = jget(o, "env");
 	j->env = env ? json_object_get(env) : json_object_new_object();
 	json_object_put(o);

@@ -131,6 +131,8 @@ int main(int argc, char **argv)
 		.self_service_upgrade = config_bool(cfg, "billing", "self_service_upgrade", true),
 		.public_url = config_str(cfg, "api", "public_url", NULL),
 		.sync_margin_s = (int)config_int(cfg, "api", "sync_margin_seconds", 30, 1, 3600),
+		.async_max_depth_function = config_int(cfg, "async", "max_queue_depth_per_function", 10000, 1, 100000000),
+		.async_max_depth = config_int(cfg, "async", "max_queue_depth", 100000, 1, 1000000000),
 	};
 	db_config_from(cfg, &app.dbc, true);
 	rds_config_from(cfg, &app.rdc);

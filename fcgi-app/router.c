@@ -67,6 +67,8 @@ static const struct route routes[] = {
 	{ "POST", V1 "/functions/{name}/invoke-async", platform_functions_invoke_async, P, AUTH_ANY, ROLE_ALL, "invoke", 0 },
 	{ "GET", V1 "/functions/{name}/invocations/{requestId}", platform_invocation_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
 	{ "GET", V1 "/functions/{name}/invocations/{requestId}/logs", platform_invocation_logs, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "POST", V1 "/functions/{name}/invocations/{requestId}/redrive", platform_redrive, P, AUTH_ANY, OPERATORS, "write", 0 },
+	{ "GET", V1 "/functions/{name}/dead-letters", platform_dead_letters, P, AUTH_ANY, ROLE_ALL, "read", 0 },
 
 	{ "GET", V1 "/runners", platform_runners_list, P, AUTH_ANY, WATCHERS, "read", 0 },
 	{ "GET", V1 "/runners/{nodeId}", platform_runners_get, P, AUTH_ANY, WATCHERS, "read", 0 },

@@ -6,6 +6,7 @@
  * seconds, so it is never taken over alive. An entry whose worker died idles past
  * the visibility timeout and another worker claims it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,16 @@
 #define ASYNC_MAX_RUNNING 4096
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
-static char running[ASYNC_MAX_RUNNING][40];  /* stream ids this runner works on */
+static char running[ASYNC_MAX_RUNNING][40];     /* stream ids this runner works on */
+static char running_by[ASYNC_MAX_RUNNING][96];  /* the consumer that holds each */
 
-static void running_set(const char *id, bool add)
+static void running_set(const char *id, const char *consumer, bool add)
 {
 	pthread_mutex_lock(&running_lock);
 	for (int i = 0; i < ASYNC_MAX_RUNNING; i++) {
 		if (add && running[i][0] == '\0') {
 			snprintf(running[i], sizeof(running[i]), "%s", id);
+			snprintf(running_by[i], sizeof(running_by[i]), "%s", consumer);
 			break;
 		}
 		if (!add && strcmp(running[i], id) == 0) {
@@ -51,7 +54,7 @@ void async_touch(struct rds *rds)
 		if (running[i][0] == '\0')
 			continue;
 		/* Claiming one's own entry resets its idle time: "still being worked on". */
-		rds_append(rds, "XCLAIM %s %s %s 0 %s JUSTID", TF_KEY_ASYNC, TF_GROUP_RUNNERS, W.id, running[i]);
+		rds_append(rds, "XCLAIM %s %s %s 0 %s JUSTID", TF_KEY_ASYNC, TF_GROUP_RUNNERS, running_by[i], running[i]);
 		n++;
 	}
 	pthread_mutex_unlock(&running_lock);
@@ -59,26 +62,69 @@ void async_touch(struct rds *rds)
 		freeReplyObject(rds_reply(rds));
 }
 
+/* Which try this is: within the current round (re-driving starts a new one) and ever. */
+struct try {
+	long long attempt, ever, age_s;
+};
+
+/* What became of one try: the status the row takes, and when a retry is due. */
+struct verdict {
+	const char *status;     /* Succeeded, Retrying or DeadLettered */
+	int64_t next_attempt_ms;
+};
+
+/*
+ * As Lambda: a failed try (error, timeout, out of memory, crash) is tried again
+ * after a backoff that doubles, up to maxRetries times and while the event is
+ * younger than maxEventAgeSeconds; after that it is a dead letter.
+ */
+static struct verdict judge(const struct job *j, const struct outcome *oc, const struct try *tr)
+{
+	struct verdict v = { "Succeeded", 0 };
+
+	if (oc->status == OUTCOME_SUCCEEDED)
+		return v;
+	long long backoff = W.retry_backoff_ms << (tr->attempt > 1 ? tr->attempt - 1 : 0);
+	if (tr->attempt <= j->max_retries && tr->age_s * 1000 + backoff < (long long)j->max_event_age_s * 1000) {
+		v.status = "Retrying";
+		v.next_attempt_ms = now_ms() + backoff;
+	} else {
+		v.status = "DeadLettered";
+	}
+	return v;
+}
+
 /* Commits the outcome, then acknowledges the entry; false when it must be tried again later. */
 static bool finish(struct db *db, struct rds *rds, const char *id, const struct job *j, const struct outcome *oc,
-                   const struct log_lines *logs)
+                   const struct log_lines *logs, const struct try *tr, struct verdict v)
 {
 	char *text = record_json(j, oc, logs), why[64];
 	json_object *rec = json_parse_text(text, strlen(text), why, sizeof(why));
 	struct tally *t = tally_new();
-	bool ok = rec && db_begin(db) == 0 && write_record(db, rec, t) == 0 && tally_flush(db, t) == 0 &&
-	          db_commit(db) == 0;
+	bool ok = false;
+
+	if (rec) {
+		jadd_str(rec, "finalStatus", v.status);
+		jadd_int(rec, "try", tr->ever);
+		jadd_int(rec, "nextAttemptMs", v.next_attempt_ms);
+		ok = db_begin(db) == 0 && write_record(db, rec, t) == 0 && tally_flush(db, t) == 0 && db_commit(db) == 0;
+	}
 	tally_free(t);
 	free(t);
-
 	if (!ok) {
 		log_error("async %s: cannot record the outcome: %s", j->request_id, db_error(db));
 		db_rollback(db);
 	} else {
+		/* A retry is queued again by the leader when due; only a final outcome leaves the depth. */
+		bool final = strcmp(v.status, "Retrying") != 0;
 		rds_append(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id);
 		rds_append(rds, "XDEL %s %s", TF_KEY_ASYNC, id);
 		rds_append(rds, "SREM %s %s", TF_KEY_ASYNC_IDS, j->request_id);
-		for (int i = 0; i < 3; i++)
+		if (final) {
+			rds_append(rds, "HINCRBY %s %s -1", TF_KEY_ASYNC_DEPTH, j->function_id);
+			rds_append(rds, "HINCRBY %s * -1", TF_KEY_ASYNC_DEPTH);
+		}
+		for (int i = 0; i < (final ? 5 : 3); i++)
 			freeReplyObject(rds_reply(rds));
 	}
 	json_object_put(rec);
@@ -86,35 +132,53 @@ static bool finish(struct db *db, struct rds *rds, const char *id, const struct 
 	return ok;
 }
 
-/* Marks the row Running and counts the attempt; false if it is no longer waiting to run. */
-static bool start(struct db *db, const struct job *j)
+/*
+ * Marks the row Running and counts the try; false if it is not waiting to run (a
+ * redelivery of a finished one). tr gets the try's numbers and how long ago the
+ * invocation was queued.
+ */
+static bool start(struct db *db, const struct job *j, struct try *tr)
 {
+	struct db_rows *rows = NULL;
 	uint64_t n = 0;
+
 	if (db_exec(db,
-	            "UPDATE invocations SET status = 'Running', attempts = attempts + 1, started_at = NOW(3)"
-	            " WHERE request_id = ? AND status IN ('Queued', 'Running')",
-	            DB_ARGS(DB_STR(j->request_id)), &n) != 0)
+	            "UPDATE invocations SET status = 'Running', attempts = attempts + 1, tries = tries + 1,"
+	            " started_at = NOW(3) WHERE request_id = ? AND status IN ('Queued', 'Retrying', 'Running')",
+	            DB_ARGS(DB_STR(j->request_id)), &n) != 0 || n != 1)
 		return false;
-	return n == 1;
+	if (db_query(db, "SELECT attempts, tries, TIMESTAMPDIFF(SECOND, queued_at, NOW(3)) FROM invocations"
+	                 " WHERE request_id = ?", DB_ARGS(DB_STR(j->request_id)), &rows) != 0)
+		return false;
+	tr->attempt = db_ll(rows, 0, 0, 1);
+	tr->ever = db_ll(rows, 0, 1, 1);
+	tr->age_s = db_ll(rows, 0, 2, 0);
+	db_rows_free(rows);
+	return true;
 }
 
-static void handle(struct db *db, struct rds *rds, redisReply *entry)
+static void handle(struct db *db, struct rds *rds, const char *me, redisReply *entry)
 {
-	/* [id, [field, value]] */
+	/* [id, [field, value]]; an entry deleted while pending comes back with a nil body */
+	if (entry->type == REDIS_REPLY_ARRAY && entry->elements == 2 && entry->element[1]->type == REDIS_REPLY_NIL) {
+		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, entry->element[0]->str));
+		return;
+	}
 	if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY ||
 	    entry->element[1]->elements != 2)
 		return;
 	const char *id = entry->element[0]->str;
-	redisReply *v = entry->element[1]->element[1];
+	redisReply *body = entry->element[1]->element[1];
 	struct job j;
 	char why[128];
 
-	if (job_from_json(v->str, v->len, &j, why, sizeof(why)) != 0) {
+	if (job_from_json(body->str, body->len, &j, why, sizeof(why)) != 0) {
 		log_error("async entry %s is malformed (%s); dropped", id, why);
 		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
 		return;
 	}
-	if (!start(db, &j)) {
+	struct try tr = { 1, 1, 0 };
+	if (!start(db, &j, &tr)) {
 		/* Finished already (a redelivery), or MariaDB is away: leave it pending if the latter. */
 		if (!db_is_down(db)) {
 			freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
@@ -123,14 +187,15 @@ static void handle(struct db *db, struct rds *rds, redisReply *entry)
 		job_free(&j);
 		return;
 	}
-	running_set(id, true);
+	running_set(id, me, true);
 	struct outcome oc;
 	struct log_lines logs = { 0 };
 	outcome_begin(&j, &oc);
 	run_job(db, &j, &oc, &logs);
-	while (!finish(db, rds, id, &j, &oc, &logs) && !W.stopping)
+	struct verdict verdict = judge(&j, &oc, &tr);
+	while (!finish(db, rds, id, &j, &oc, &logs, &tr, verdict) && !W.stopping)
 		sleep(1);  /* the outcome is only acknowledged once it is committed */
-	running_set(id, false);
+	running_set(id, me, false);
 	log_lines_free(&logs);
 	outcome_free(&oc);
 	job_free(&j);
@@ -138,30 +203,34 @@ static void handle(struct db *db, struct rds *rds, redisReply *entry)
 
 void *async_main(void *arg)
 {
-	(void)arg;
 	struct rds *rds = rds_open(&W.rdc);
 	struct db *db = db_open(&W.dbc);
+	char me[96];
+	bool backlog = true;  /* a restarted worker first finishes what it had taken */
 	int64_t last_claim = 0;
 
+	/* One consumer name per thread, the same across restarts: its pending entries are its own. */
+	snprintf(me, sizeof(me), "%s-a%ld", W.id, (long)(intptr_t)arg);
 	rds_set_timeout(rds, ASYNC_BLOCK_MS + 5000);
 	freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_ASYNC, TF_GROUP_RUNNERS));
 	while (!W.stopping) {
 		redisReply *rep;
-		if (mono_ms() - last_claim > ASYNC_CLAIM_EVERY_MS) {
+		if (!backlog && mono_ms() - last_claim > ASYNC_CLAIM_EVERY_MS) {
 			/* One entry a dead worker left behind, if any, becomes ours. */
-			rep = rds_cmd(rds, "XAUTOCLAIM %s %s %s %d 0-0 COUNT 1", TF_KEY_ASYNC, TF_GROUP_RUNNERS, W.id,
+			rep = rds_cmd(rds, "XAUTOCLAIM %s %s %s %d 0-0 COUNT 1", TF_KEY_ASYNC, TF_GROUP_RUNNERS, me,
 			              ASYNC_VISIBILITY_MS);
 			last_claim = mono_ms();
 			if (rds_ok(rep) && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
 			    rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
-				handle(db, rds, rep->element[1]->element[0]);
+				handle(db, rds, me, rep->element[1]->element[0]);
 				freeReplyObject(rep);
 				continue;
 			}
 			freeReplyObject(rep);
 		}
-		rep = rds_cmd(rds, "XREADGROUP GROUP %s %s COUNT 1 BLOCK %d STREAMS %s >", TF_GROUP_RUNNERS, W.id,
-		              ASYNC_BLOCK_MS, TF_KEY_ASYNC);
+		rep = backlog ? rds_cmd(rds, "XREADGROUP GROUP %s %s COUNT 1 STREAMS %s 0", TF_GROUP_RUNNERS, me, TF_KEY_ASYNC)
+		              : rds_cmd(rds, "XREADGROUP GROUP %s %s COUNT 1 BLOCK %d STREAMS %s >", TF_GROUP_RUNNERS, me,
+		                        ASYNC_BLOCK_MS, TF_KEY_ASYNC);
 		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
 			if (rep && strstr(rep->str, "NOGROUP"))
 				freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_ASYNC, TF_GROUP_RUNNERS));
@@ -169,14 +238,15 @@ void *async_main(void *arg)
 			sleep(1);
 			continue;
 		}
-		/* [[stream, [entry]]] */
+		/* [[stream, [entry]]]; an empty backlog means this consumer has caught up. */
 		if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2 &&
 		    rep->element[0]->element[1]->elements == 1)
-			handle(db, rds, rep->element[0]->element[1]->element[0]);
+			handle(db, rds, me, rep->element[0]->element[1]->element[0]);
+		else
+			backlog = false;
 		freeReplyObject(rep);
 	}
 	db_close(db);
 	rds_close(rds);
 	return NULL;
 }
-

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,9 @@ static void load_settings(void)
 	W.idle_seconds = (int)config_int(c, "worker", "idle_seconds", 300, 1, 86400);
 	W.uid_base = (uid_t)config_int(c, "sandbox", "uid_base", 200000, 1000, 2000000000);
 	W.tmp_mb = (int)config_int(c, "sandbox", "tmp_mb", 512, 1, 1 << 20);
+	/* Lambda waits about a minute before the first retry and doubles it for the next. */
+	W.retry_backoff_ms = config_int(c, "async", "retry_backoff_ms", 60000, 1, 3600000);
+	W.requeue_after_s = (int)config_int(c, "async", "requeue_after_seconds", 30, 1, 86400);
 	db_library_init();
 	db_config_from(c, &W.dbc, true);
 	rds_config_from(c, &W.rdc);
@@ -199,7 +203,7 @@ int main(int argc, char **argv)
 		fatal("cannot start the recorder");
 	/* Asynchronous work shares the instances; it gets half the slots' worth of consumers. */
 	for (int i = 0; i < (W.slots + 1) / 2; i++)
-		if (pthread_create(&t, NULL, async_main, NULL) != 0)
+		if (pthread_create(&t, NULL, async_main, (void *)(intptr_t)i) != 0)
 			fatal("cannot start async consumer %d", i);
 
 	struct rds *rds = rds_open(&W.rdc);

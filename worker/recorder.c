@@ -19,6 +19,7 @@
 #include "xalloc.h"
 
 #define RECORD_BATCH 256
+#define LOG_SEQ_PER_ATTEMPT 1000000  /* each try of an invocation numbers its lines from here */
 #define RECORD_BLOCK_MS 1000
 #define CLAIM_IDLE_MS 60000       /* a pending entry this old belongs to a dead recorder */
 #define CLAIM_EVERY_MS 30000
@@ -186,10 +187,19 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId"), *st = jstr(rec, "status");
 	json_object *d = jget(rec, "durationMs"), *im = jget(rec, "initMs"), *err = jget(rec, "error");
 	json_object *res = jget(rec, "result");
-	/* An invocation succeeded or failed; how it failed is its error type. */
+	/*
+	 * An invocation succeeded or failed (how, its error type says); an asynchronous
+	 * one's record may say more: Retrying (with when) or DeadLettered.
+	 */
 	bool failed = !(st && strcmp(st, "Succeeded") == 0);
-	const char *status = failed ? "Failed" : "Succeeded";
+	const char *final = jstr(rec, "finalStatus");
+	const char *status = final ? final : failed ? "Failed" : "Succeeded";
+	bool retrying = strcmp(status, "Retrying") == 0;
 	const char *result = res ? json_text(res) : NULL;
+	long long try_ever = jint(rec, "try", 1);  /* every try keeps its lines, redrives included */
+	char next[32] = "";
+	if (jint(rec, "nextAttemptMs", 0) > 0)
+		sql_time(jint(rec, "nextAttemptMs", 0), next, sizeof(next));
 	uint64_t n = 0;
 
 	if (rid == NULL || fid == NULL)
@@ -216,10 +226,11 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 	    db_exec(db,
 	            "UPDATE invocations SET status = ?, error_type = ?, error_message = ?, started_at = ?, duration_ms = ?,"
 	            " init_ms = ?, billed_ms = ?, memory_used_mb = ?, cold_start = ?, runner_id = ?, log_stream = ?,"
-	            " result = ?, finished_at = NOW(3) WHERE request_id = ? AND status IN ('Queued', 'Running')",
+	            " result = ?, next_attempt_at = ?, finished_at = IF(?, NULL, NOW(3))"
+	            " WHERE request_id = ? AND status IN ('Queued', 'Running')",
 	            DB_ARGS(DB_STR(status), DB_STR(etype), DB_STR(emsg), DB_STR(started), DB_DOUBLE(duration),
 	                    DB_DOUBLE(init), DB_INT(billed), DB_INT(mem), DB_INT(cold), DB_STR(runner), DB_STR(stream),
-	                    DB_STR(result), DB_STR(rid)),
+	                    DB_STR(result), DB_STR(next[0] ? next : NULL), DB_INT(retrying), DB_STR(rid)),
 	            &n) != 0)
 		return -1;
 	if (n == 0)
@@ -235,7 +246,7 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 		if (db_exec(db,
 		            "INSERT IGNORE INTO invocation_logs (function_id, request_id, seq, ts, level, message)"
 		            " VALUES (?, ?, ?, ?, ?, ?)",
-		            DB_ARGS(DB_STR(fid), DB_STR(rid), DB_INT((long long)i), DB_STR(ts),
+		            DB_ARGS(DB_STR(fid), DB_STR(rid), DB_INT((try_ever - 1) * LOG_SEQ_PER_ATTEMPT + (long long)i), DB_STR(ts),
 		                    DB_STR(jstr(l, "level")), DB_STR(msg ? msg : "")), NULL) != 0)
 			return -1;
 	}

@@ -13,10 +13,11 @@
 #include "timefmt.h"
 #include "worker.h"
 
-#define SWEEP_AGE_S 30              /* a Queued row this old that no stream holds is queued again */
 #define SWEEP_BATCH 200
 #define LEADER_TTL_MS 10000
 #define PURGE_EVERY_MS 10000
+#define UPKEEP_EVERY_MS 30000
+#define RUNNING_LOST_S 1200         /* past the longest timeout and the visibility timeout: its worker is gone */
 #define PURGE_BATCH 20              /* functions purged per round, to keep each short */
 
 /* Whether this worker holds the cluster's leader lock (taking or renewing it). */
@@ -35,20 +36,23 @@ static bool leader(struct rds *rds)
 	return mine;
 }
 
-/* Queues again the accepted invocations that no stream holds. */
+/*
+ * Queues again the accepted invocations that no stream holds: Queued ones (tf-api
+ * died between its commit and its XADD, or Redis lost its data), Retrying ones
+ * whose backoff has passed, and Running ones whose worker and stream entry are
+ * both gone. The set of ids the stream holds goes with the stream, so after a loss
+ * every such row is queued again; delivery is at least once.
+ */
 static void sweep(struct rds *rds, struct db *db)
 {
 	struct db_rows *rows = NULL;
 
-	/*
-	 * Queued rows no stream holds: tf-api died between its commit and its XADD, or
-	 * Redis lost its data. The set of ids the stream holds goes with the stream, so
-	 * after a loss every old Queued row is queued again.
-	 */
 	if (db_query(db,
-	             "SELECT request_id, job FROM invocations WHERE status = 'Queued' AND invocation_type = 'Event'"
-	             " AND queued_at < NOW(3) - INTERVAL ? SECOND AND job IS NOT NULL LIMIT ?",
-	             DB_ARGS(DB_INT(SWEEP_AGE_S), DB_INT(SWEEP_BATCH)), &rows) != 0) {
+	             "SELECT request_id, job, status FROM invocations WHERE invocation_type = 'Event' AND job IS NOT NULL AND ("
+	             " (status = 'Queued' AND queued_at < NOW(3) - INTERVAL ? SECOND)"
+	             " OR (status = 'Retrying' AND next_attempt_at <= NOW(3))"
+	             " OR (status = 'Running' AND started_at < NOW(3) - INTERVAL ? SECOND)) LIMIT ?",
+	             DB_ARGS(DB_INT(W.requeue_after_s), DB_INT(RUNNING_LOST_S), DB_INT(SWEEP_BATCH)), &rows) != 0) {
 		log_warn("sweep: %s", db_error(db));
 		return;
 	}
@@ -59,10 +63,45 @@ static void sweep(struct rds *rds, struct db *db)
 		freeReplyObject(held);
 		if (in_stream)
 			continue;
-		log_fields(TFLOG_WARN, "re-queuing an accepted invocation no stream holds", "requestId", rid, NULL);
+		log_fields(TFLOG_INFO, "queuing an accepted invocation again", "requestId", rid, "was", db_val(rows, i, 2), NULL);
 		if (async_enqueue(rds, rid, job) != 0)
 			log_warn("sweep: cannot queue %s: %s", rid, rds_error(rds));
 	}
+	db_rows_free(rows);
+}
+
+/*
+ * Keeps what backs the async queue honest: the depth counters are recounted from
+ * the rows (a crash may have left them off), and idempotency keys older than a day
+ * are freed, so a key repeated later queues anew.
+ */
+static void upkeep(struct rds *rds, struct db *db)
+{
+	static int64_t last;
+	struct db_rows *rows = NULL;
+
+	if (mono_ms() - last < UPKEEP_EVERY_MS)
+		return;
+	last = mono_ms();
+	if (db_exec(db, "UPDATE invocations SET idempotency_key = NULL WHERE idempotency_key IS NOT NULL"
+	                " AND queued_at < NOW(3) - INTERVAL 1 DAY LIMIT 10000", DB_NOARGS, NULL) != 0)
+		log_warn("idempotency upkeep: %s", db_error(db));
+	if (db_query(db, "SELECT function_id, COUNT(*) FROM invocations WHERE status IN ('Queued', 'Running', 'Retrying')"
+	                 " GROUP BY function_id", DB_NOARGS, &rows) != 0) {
+		log_warn("depth upkeep: %s", db_error(db));
+		return;
+	}
+	long long total = 0;
+	rds_append(rds, "MULTI");
+	rds_append(rds, "DEL %s", TF_KEY_ASYNC_DEPTH);
+	for (size_t i = 0; i < rows->nrows; i++) {
+		rds_append(rds, "HSET %s %s %lld", TF_KEY_ASYNC_DEPTH, db_val(rows, i, 0), db_ll(rows, i, 1, 0));
+		total += db_ll(rows, i, 1, 0);
+	}
+	rds_append(rds, "HSET %s * %lld", TF_KEY_ASYNC_DEPTH, total);
+	rds_append(rds, "EXEC");
+	for (size_t i = 0; i < rows->nrows + 4; i++)
+		freeReplyObject(rds_reply(rds));
 	db_rows_free(rows);
 }
 
@@ -129,5 +168,6 @@ void scheduler_tick(struct rds *rds, struct db *db)
 	if (!leader(rds))
 		return;
 	sweep(rds, db);
+	upkeep(rds, db);
 	purge(db);
 }

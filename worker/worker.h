@@ -112,6 +112,8 @@ struct worker {
 	int idle_seconds;
 	uid_t uid_base;
 	int tmp_mb;
+	long long retry_backoff_ms;    /* before an async invocation's first retry; doubles after */
+	int requeue_after_s;           /* a Queued row no stream holds waits this long for the sweep */
 	int64_t started_ms;
 	volatile bool stopping;
 };

@@ -164,6 +164,19 @@ stop_one() { # dir name
 	rm -f "$dir/run/$name.pid"
 }
 
+# For fault tests: a process dies at once, as in a crash.
+kill_one() { # dir name
+	local pid
+	pid=$(pid_of "$1" "$2") || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$1/run/$2.pid"
+}
+
+start_worker() { # dir
+	start_daemon "$1" tf-worker "$TF_REPO/build/worker/tf-worker"
+}
+
 stack_stop() { # dir
 	local p
 	for p in "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done

@@ -86,6 +86,17 @@ static void release_all(void)
 	last = NULL;
 }
 
+static const char *extra_header;  /* one more header for the next request, if set */
+
+struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
+                               const char *extra)
+{
+	extra_header = extra;
+	struct resp *r = http_raw(method, path, auth_header, body, body ? strlen(body) : 0);
+	extra_header = NULL;
+	return r;
+}
+
 struct resp *http_raw(const char *method, const char *path, const char *auth_header,
                       const char *body, size_t len)
 {
@@ -104,6 +115,8 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
 	if (auth_header)
 		h = curl_slist_append(h, auth_header);
+	if (extra_header)
+		h = curl_slist_append(h, extra_header);
 	if (body) {
 		h = curl_slist_append(h, "Content-Type: application/json");
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
@@ -188,6 +201,12 @@ const char *jps(json_object *o, const char *path)
 {
 	json_object *v = jp(o, path);
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+bool jis(json_object *o, const char *path, const char *want)
+{
+	const char *v = jps(o, path);
+	return v && strcmp(v, want) == 0;
 }
 
 json_object *body_json(const struct resp *r)
@@ -292,7 +311,7 @@ static const struct suite *const suites[] = {
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
 	&suite_limits,
-	&suite_faults,  /* last: it stops and starts parts of the stack */
+	&suite_faults, &suite_async,  /* last: they stop and start parts of the stack */
 };
 
 int main(void)

@@ -31,7 +31,8 @@ struct suite {
 
 extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invoke,
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
-	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits;
+	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
+	suite_async;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -58,12 +59,16 @@ struct resp *httpf(const char *method, const char *key, const char *body, const 
 struct resp *last_resp(void);
 struct resp *http_raw(const char *method, const char *path, const char *auth_header,
                       const char *body, size_t len);
+/* With one more request header ("Name: value"). */
+struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
+                               const char *extra_header);
 /* Value of a response header (case-insensitive), into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 
 /* Navigates "a.b.0.c" into the response JSON; NULL when absent. */
 json_object *jp(json_object *o, const char *path);
 const char *jps(json_object *o, const char *path);   /* string or NULL */
+bool jis(json_object *o, const char *path, const char *want);  /* a string equal to want */
 /* The JSON inside the answer's "body" string, or NULL when there is none (free with json_object_put). */
 json_object *body_json(const struct resp *r);
 long long jpi(json_object *o, const char *path, long long def);
