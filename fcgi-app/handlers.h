@@ -2,10 +2,15 @@
 #ifndef TF_HANDLERS_H
 #define TF_HANDLERS_H
 
+#include <json-c/json.h>
+#include <stdbool.h>
+
 struct req;
 
 /* health.c */
 int health_get(struct req *r);
+/* Waiting work {sync, async}, with the deepest functions' async backlogs when per_function. */
+json_object *queue_depth_json(struct req *r, bool per_function);
 /* tau.c */
 int tau_signup(struct req *r);
 int tau_signup_limits(struct req *r);

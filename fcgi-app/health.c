@@ -2,9 +2,7 @@
 #include <string.h>
 
 #include "handlers.h"
-#include "asyncq.h"
 #include "jsonx.h"
-#include "keys.h"
 #include "runtimes.h"
 
 int health_get(struct req *r)
@@ -22,17 +20,9 @@ int health_get(struct req *r)
 	jadd_str(o, "mariadb", db_up ? "up" : "down");
 	jadd_str(o, "redis", redis_up ? "up" : "down");
 	jadd_int(o, "runners", v.live_runners);
-	if (redis_up) {
-		/* Waiting work: synchronous jobs no runner has taken, asynchronous ones not yet final. */
-		redisReply *sync = rds_cmd(r->conn->rds, "LLEN %s", TF_KEY_RUN_QUEUE);
-		redisReply *async = rds_cmd(r->conn->rds, "HGET %s *", TF_KEY_ASYNC_DEPTH);
-		json_object *q = json_object_new_object();
-		jadd_int(q, "sync", rds_int(sync, 0));
-		jadd_int(q, "async", rds_int(async, 0));
-		json_object_object_add(o, "queueDepth", q);
-		freeReplyObject(sync);
-		freeReplyObject(async);
-	}
+	/* Totals only: /health answers anyone, and function ids are the tenants' business. */
+	if (redis_up)
+		json_object_object_add(o, "queueDepth", queue_depth_json(r, false));
 	json_object *failing = json_object_new_array();
 	if (!db_up)
 		json_object_array_add(failing, json_object_new_string("mariadb"));

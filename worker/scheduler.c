@@ -1,8 +1,9 @@
 /*
  * The duties of the cluster's leader: one tf-worker at a time holds the Redis
  * lock (SET NX PX, renewed with each heartbeat); when it lapses another takes
- * over. The leader queues again accepted invocations that no stream holds, and
- * purges soft-deleted functions once their retention has passed.
+ * over. The leader queues again accepted invocations that no stream holds, purges
+ * soft-deleted functions and drops finished invocations once their retention has
+ * passed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 #define UPKEEP_EVERY_MS 30000
 #define RUNNING_LOST_S 1200         /* past the longest timeout and the visibility timeout: its worker is gone */
 #define PURGE_BATCH 20              /* functions purged per round, to keep each short */
+#define EXPIRE_BATCH 1000           /* finished invocations dropped per round */
+#define DAY_S 86400
+#define RETENTION_MAX_S (10LL * 365 * DAY_S)
 
 /* Whether this worker holds the cluster's leader lock (taking or renewing it). */
 static bool leader(struct rds *rds)
@@ -139,7 +143,7 @@ static void purge(struct db *db)
 {
 	static int64_t last;
 	struct db_rows *rows = NULL;
-	long long retention = config_int(W.cfg, "retention", "deleted_function_seconds", 7 * 86400, 0, 10LL * 365 * 86400);
+	long long retention = config_int(W.cfg, "retention", "deleted_function_seconds", 7 * DAY_S, 0, RETENTION_MAX_S);
 
 	if (mono_ms() - last < PURGE_EVERY_MS)
 		return;
@@ -163,6 +167,41 @@ static void purge(struct db *db)
 	db_rows_free(rows);
 }
 
+/*
+ * Drops finished invocations (their result, error and log lines) once the results
+ * retention has passed. Rollups keep their counts; waiting ones are never dropped.
+ */
+static void expire_results(struct db *db)
+{
+	static int64_t last;
+	long long retention = config_int(W.cfg, "retention", "invocation_seconds", 7 * DAY_S, 60, RETENTION_MAX_S);
+	struct db_rows *rows = NULL;
+
+	if (mono_ms() - last < PURGE_EVERY_MS)
+		return;
+	last = mono_ms();
+	if (db_query(db,
+	             "SELECT request_id FROM invocations WHERE status IN ('Succeeded', 'Failed', 'DeadLettered')"
+	             " AND finished_at < NOW(3) - INTERVAL ? SECOND LIMIT ?",
+	             DB_ARGS(DB_INT(retention), DB_INT(EXPIRE_BATCH)), &rows) != 0) {
+		log_warn("results retention: %s", db_error(db));
+		return;
+	}
+	for (size_t i = 0; i < rows->nrows; i++) {
+		const char *rid = db_val(rows, i, 0);
+		if (db_begin(db) != 0 ||
+		    db_exec(db, "DELETE FROM invocation_logs WHERE request_id = ?", DB_ARGS(DB_STR(rid)), NULL) != 0 ||
+		    db_exec(db, "DELETE FROM invocations WHERE request_id = ? AND status IN ('Succeeded', 'Failed', 'DeadLettered')",
+		            DB_ARGS(DB_STR(rid)), NULL) != 0 ||
+		    db_commit(db) != 0) {
+			log_warn("results retention of %s: %s", rid, db_error(db));
+			db_rollback(db);
+			break;
+		}
+	}
+	db_rows_free(rows);
+}
+
 void scheduler_tick(struct rds *rds, struct db *db)
 {
 	if (!leader(rds))
@@ -170,4 +209,5 @@ void scheduler_tick(struct rds *rds, struct db *db)
 	sweep(rds, db);
 	upkeep(rds, db);
 	purge(db);
+	expire_results(db);
 }

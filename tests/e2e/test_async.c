@@ -121,13 +121,44 @@ static void a_full_queue_answers_429_with_retry_after(void)
 	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 10000 >/dev/null", getenv("TF_STACK_DIR"), id);
 	CHECK(system(cmd) == 0, "cannot set the depth");
 	r = http("POST", V1 "/functions/deep/invoke-async", key, "{}");
+	/* The operator sees whose backlog it is: the deepest of all. */
+	char op[1024];
+	struct resp *q = admin_token(op) ? http("GET", V1 "/runners", op, NULL) : NULL;
+	bool listed = q && jis(q->json, "queueDepth.asyncByFunction.0.functionId", id) &&
+	              jpi(q->json, "queueDepth.asyncByFunction.0.depth", 0) == 10000;
 	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 0 >/dev/null", getenv("TF_STACK_DIR"), id);
 	CHECK(system(cmd) == 0, "cannot reset the depth");
+	CHECK(listed, "the runner figures do not show the function's depth: %s", q ? q->body : "no operator token");
 	CHECK(platform_error(r, 429, "TOO_MANY_REQUESTS") && resp_header(r, "Retry-After", hdr, sizeof(hdr)) && atoi(hdr) > 0,
 	      "%ld %s", r->status, r->body);
 	CHECK_STATUS(http("POST", V1 "/functions/deep/invoke-async", key, "{}"), 202);
 	r = http("GET", "/health", NULL, NULL);
 	CHECK(jp(r->json, "queueDepth.async") && jp(r->json, "queueDepth.sync"), "health shows no queue depth: %s", r->body);
+}
+
+static void results_are_dropped_after_their_retention(void)
+{
+	char key[128], rid[64], cmd[1024];
+	CHECK(async_fn(key, "expire", "brief", "def handler(e, c):\n    print('kept a while')\n    return 'done'\n", NULL),
+	      "function");
+	struct resp *r = http("POST", V1 "/functions/brief/invoke-async", key, "{}");
+	CHECK_STATUS(r, 202);
+	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId"));
+	r = await_status(key, "brief", rid, 20);
+	CHECK(jis(r->json, "status", "Succeeded"), "%s", r->body);
+	/* Eight days ago, past the default retention of seven. */
+	snprintf(cmd, sizeof(cmd),
+	         "mariadb --no-defaults -S '%s/run/mysql.sock' -u root taufunctions -e "
+	         "\"UPDATE invocations SET finished_at = NOW(3) - INTERVAL 8 DAY WHERE request_id = '%s'\"",
+	         getenv("TF_STACK_DIR"), rid);
+	CHECK(system(cmd) == 0, "cannot age the invocation");
+	for (int i = 0; i < 150 && r->status != 404; i++) {
+		sleep_ms(100);
+		r = httpf("GET", key, NULL, V1 "/functions/brief/invocations/%s", rid);
+	}
+	CHECK(platform_error(r, 404, "NOT_FOUND"), "still kept: %ld %s", r->status, r->body);
+	r = httpf("GET", key, NULL, V1 "/functions/brief/invocations/%s/logs", rid);
+	CHECK(platform_error(r, 404, "NOT_FOUND"), "logs still kept: %s", r->body);
 }
 
 /* Submits n invocations; fills ids with the accepted ones and returns how many were accepted. */
@@ -244,6 +275,7 @@ static const struct test tests[] = {
 	{ "async: an always-failing invocation is dead-lettered after exactly its tries; Operators re-drive it", an_always_failing_invocation_is_dead_lettered_after_exactly_its_tries },
 	{ "async: a repeated Idempotency-Key queues once", a_repeated_idempotency_key_queues_once },
 	{ "async: a full queue answers 429 with Retry-After; health shows the depth", a_full_queue_answers_429_with_retry_after },
+	{ "async: finished results are dropped after their retention", results_are_dropped_after_their_retention },
 	{ "async: 500 invocations, worker SIGKILLed mid-burst: none lost", a_killed_worker_loses_no_accepted_invocation },
 	{ "async: Redis SIGKILLed mid-burst: no accepted invocation lost", a_killed_redis_loses_no_accepted_invocation },
 	{ "async: Redis emptied mid-burst: the leader queues the lost invocations again", a_redis_that_lost_its_data_loses_no_accepted_invocation },
