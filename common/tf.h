@@ -31,6 +31,7 @@
 #define TF_DEFAULT_TIMEOUT_S   3
 #define TF_INIT_TIMEOUT_MS     10000           /* loading a handler, as Lambda's init phase */
 #define TF_BILLING_STEP_MS     100
+#define TF_MAX_RESERVED_CONCURRENCY 1000
 
 #define TF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -12,7 +12,7 @@
 	"SELECT id, tenant_id, name, description, runtime, handler, memory_mb, timeout_s, env,"   \
 	" tags, trigger_type, " CODE ", code_sha256, published_version, draft_changed, "           \
 	TS("deployed_at") ", owner_id, " TS("created_at") ", " TS("updated_at") ", next_version, max_retries," \
-	" max_event_age_s FROM functions"
+	" max_event_age_s, reserved_concurrency FROM functions"
 
 static const char SQL_BY_ID[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL";
 static const char SQL_BY_ID_LOCK[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
@@ -55,6 +55,7 @@ static void fn_from_row(const struct db_rows *rows, size_t i, struct fn *f)
 	f->next_version = db_ll(rows, i, 19, 1);
 	f->max_retries = (int)db_ll(rows, i, 20, 2);
 	f->max_event_age_s = (int)db_ll(rows, i, 21, 21600);
+	f->reserved_concurrency = (int)db_ll(rows, i, 22, -1);
 }
 
 int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, struct fn *f)
@@ -163,6 +164,10 @@ json_object *fn_platform_json(struct req *r, const struct fn *f, bool detail)
 		jadd_raw(o, "tags", f->tags);
 		jadd_int(o, "maxRetries", f->max_retries);
 		jadd_int(o, "maxEventAgeSeconds", f->max_event_age_s);
+		if (f->reserved_concurrency >= 0)
+			jadd_int(o, "reservedConcurrency", f->reserved_concurrency);
+		else
+			json_object_object_add(o, "reservedConcurrency", NULL);
 		if (db_query(r->conn->db,
 		             "SELECT invocations, DATE_FORMAT(last_invoked_at, '%Y-%m-%dT%H:%i:%sZ')"
 		             " FROM function_stats WHERE function_id = ?",

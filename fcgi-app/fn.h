@@ -34,6 +34,7 @@ struct fn {
 	long long next_version;       /* the number the next published version gets */
 	int max_retries;              /* asynchronous invocations: tries after the first */
 	int max_event_age_s;
+	int reserved_concurrency;     /* at most this many running at once; -1: no reservation */
 	bool draft_changed;
 };
 

@@ -88,7 +88,27 @@ struct fn_spec {
 	const char *code;          /* inline source, or NULL */
 	long long memory_mb, timeout_s;
 	long long max_retries, max_event_age_s;  /* -1 / 0: unchanged, or the default on create */
+	long long reserved_concurrency;          /* RESERVED_UNCHANGED, RESERVED_NONE or 0 and up */
 };
+
+#define RESERVED_UNCHANGED (-2)
+#define RESERVED_NONE (-1)
+
+/* reservedConcurrency of a body: a number sets it, null removes it, absence keeps it. */
+static long long reserved_of(json_object *body)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(body, "reservedConcurrency", &v))
+		return RESERVED_UNCHANGED;
+	return v ? json_object_get_int64(v) : RESERVED_NONE;
+}
+
+/* Whether an update changes what a deploy publishes (the rest applies at once, as Lambda's). */
+static bool changes_code_or_config(const struct fn_spec *sp)
+{
+	return sp->name || sp->description || sp->runtime || sp->handler || sp->env || sp->tags || sp->trigger ||
+	       sp->code || sp->memory_mb || sp->timeout_s;
+}
 
 /*
  * Creates a function within the caller's plan, inside one transaction; id gets
@@ -112,14 +132,16 @@ static int fn_insert(struct req *r, const struct fn_spec *sp, char id[TF_FN_ID_L
 	if (db_exec(db,
 	            "INSERT INTO functions (id, tenant_id, name, description, runtime, handler, memory_mb,"
 	            " timeout_s, env, tags, trigger_type, code, code_sha256, owner_id, max_retries, max_event_age_s,"
-	            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))",
+	            " reserved_concurrency, created_at, updated_at)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3))",
 	            DB_ARGS(DB_STR(id), DB_STR(r->who.tenant), DB_STR(sp->name), DB_STR(sp->description ? sp->description : ""),
 	                    DB_STR(rt->id), DB_STR(sp->handler), DB_INT(sp->memory_mb), DB_INT(sp->timeout_s),
 	                    DB_STR(sp->env ? sp->env : "{}"), DB_STR(sp->tags ? sp->tags : "{}"),
 	                    DB_STR(sp->trigger ? sp->trigger : "http"), DB_STR(sp->code),
 	                    DB_STR(sp->code ? sha : NULL), DB_STR(r->who.principal),
 	                    DB_INT(sp->max_retries >= 0 ? sp->max_retries : 2),
-	                    DB_INT(sp->max_event_age_s > 0 ? sp->max_event_age_s : 21600)), NULL) != 0) {
+	                    DB_INT(sp->max_event_age_s > 0 ? sp->max_event_age_s : 21600),
+	                    sp->reserved_concurrency >= 0 ? DB_INT(sp->reserved_concurrency) : DB_NULL), NULL) != 0) {
 		if (db_is_duplicate(db)) {
 			tf_detail(&r->err, "name", "is already used by another function");
 			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", sp->name);
@@ -157,6 +179,7 @@ int tau_functions_create(struct req *r)
 		.handler = jstr(body, "handler"), .env = json_field_text(body, "envVars"), .trigger = jstr(body, "trigger"),
 		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", TF_DEFAULT_MEMORY_MB),
 		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S), .max_retries = -1,
+		.reserved_concurrency = RESERVED_NONE,
 	};
 	if (fn_insert(r, &sp, id) == 0)
 		rc = reply_fn(r, 201, id, false);
@@ -209,17 +232,21 @@ static int fn_update(struct req *r, enum fn_lookup by, const char *key, const st
 	if (repack && code && code_store_inline(r, handler, rt->lang, code, sha) != 0)
 		goto rollback;
 	const char *name = sp->name ? sp->name : f->name;
+	long long reserved = sp->reserved_concurrency == RESERVED_UNCHANGED ? f->reserved_concurrency : sp->reserved_concurrency;
 	if (db_exec(db,
 	            "UPDATE functions SET name = ?, description = ?, runtime = ?, handler = ?, memory_mb = ?,"
 	            " timeout_s = ?, env = ?, tags = ?, trigger_type = ?, code = ?, code_sha256 = ?, max_retries = ?,"
-	            " max_event_age_s = ?, draft_changed = (published_version IS NOT NULL), updated_at = NOW(3) WHERE id = ?",
+	            " max_event_age_s = ?, reserved_concurrency = ?,"
+	            " draft_changed = IF(?, published_version IS NOT NULL, draft_changed), updated_at = NOW(3) WHERE id = ?",
 	            DB_ARGS(DB_STR(name), DB_STR(sp->description ? sp->description : f->description), DB_STR(rt->id),
 	                    DB_STR(handler), DB_INT(sp->memory_mb ? sp->memory_mb : f->memory_mb),
 	                    DB_INT(sp->timeout_s ? sp->timeout_s : f->timeout_s), DB_STR(sp->env ? sp->env : f->env),
 	                    DB_STR(sp->tags ? sp->tags : f->tags), DB_STR(sp->trigger ? sp->trigger : f->trigger),
 	                    DB_STR(code), DB_STR(sha[0] ? sha : NULL),
 	                    DB_INT(sp->max_retries >= 0 ? sp->max_retries : f->max_retries),
-	                    DB_INT(sp->max_event_age_s > 0 ? sp->max_event_age_s : f->max_event_age_s), DB_STR(f->id)), NULL) != 0) {
+	                    DB_INT(sp->max_event_age_s > 0 ? sp->max_event_age_s : f->max_event_age_s),
+	                    reserved >= 0 ? DB_INT(reserved) : DB_NULL, DB_INT(changes_code_or_config(sp)),
+	                    DB_STR(f->id)), NULL) != 0) {
 		if (db_is_duplicate(db)) {
 			tf_detail(&r->err, "name", "is already used by another function");
 			tf_fail(&r->err, TF_E_CONFLICT, "Function %s already exists", name);
@@ -250,7 +277,7 @@ int tau_functions_update(struct req *r)
 		.name = jstr(body, "name"), .description = jstr(body, "description"), .runtime = jstr(body, "runtime"),
 		.handler = jstr(body, "handler"), .env = json_field_text(body, "envVars"), .trigger = jstr(body, "trigger"),
 		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", 0), .timeout_s = jint(body, "timeout", 0),
-		.max_retries = -1,
+		.max_retries = -1, .reserved_concurrency = RESERVED_UNCHANGED,
 	};
 	if (fn_update(r, FN_BY_ID, r->params[0], &sp, &f) == 0)
 		rc = reply_fn(r, 200, f.id, false);
@@ -282,7 +309,9 @@ int tau_functions_delete(struct req *r)
 #define ASYNC_FIELDS                                                                             \
 	{ .name = "maxRetries", .type = V_INT, .min = 0, .max = 2, .message = "must be 0, 1 or 2" },    \
 	{ .name = "maxEventAgeSeconds", .type = V_INT, .min = 60, .max = 21600,                      \
-	  .message = "must be 60-21600 seconds" }
+	  .message = "must be 60-21600 seconds" },                                                   \
+	{ .name = "reservedConcurrency", .type = V_INT, .min = 0, .max = TF_MAX_RESERVED_CONCURRENCY, \
+	  .message = "must be 0-1000, or null for no reservation" }
 
 /* The platform API's function body (Functions API): create requires the first three. */
 #define PLATFORM_FIELDS(REQ)                                                                     \
@@ -347,8 +376,10 @@ int platform_functions_create(struct req *r)
 		.handler = jstr(body, "handler"), .env = json_field_text(body, "environment"),
 		.tags = json_field_text(body, "tags"), .memory_mb = jint(body, "memorySize", TF_DEFAULT_MEMORY_MB),
 		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S), .max_retries = jint(body, "maxRetries", -1),
-		.max_event_age_s = jint(body, "maxEventAgeSeconds", 0),
+		.max_event_age_s = jint(body, "maxEventAgeSeconds", 0), .reserved_concurrency = reserved_of(body),
 	};
+	if (sp.reserved_concurrency == RESERVED_UNCHANGED)
+		sp.reserved_concurrency = RESERVED_NONE;
 	if (fn_insert(r, &sp, id) == 0)
 		rc = reply_platform(r, 201, sp.name, false);
 out:
@@ -462,6 +493,7 @@ int platform_functions_update(struct req *r)
 		.env = json_field_text(body, "environment"), .tags = json_field_text(body, "tags"),
 		.memory_mb = jint(body, "memorySize", 0), .timeout_s = jint(body, "timeout", 0),
 		.max_retries = jint(body, "maxRetries", -1), .max_event_age_s = jint(body, "maxEventAgeSeconds", 0),
+		.reserved_concurrency = reserved_of(body),
 	};
 	if (fn_update(r, FN_BY_NAME, r->params[0], &sp, &f) == 0)
 		rc = reply_platform(r, 200, f.name, true);

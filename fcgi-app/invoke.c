@@ -14,6 +14,7 @@
 #include "invoke.h"
 #include "aliases.h"
 #include "asyncq.h"
+#include "concurrency.h"
 #include "fn.h"
 #include "jsonx.h"
 #include "keys.h"
@@ -29,15 +30,18 @@
 #define REPLY_SLACK_MS 2000
 
 /*
- * Takes one from today's quota (unless limit < 0) and, for a synchronous job,
- * queues it in the same step: one round trip on the invocation's path.
+ * Refuses (-2) past the function's reserved concurrency, takes one from today's
+ * quota (unless limit < 0; -1 when spent), takes a place in the reservation and
+ * queues the job: one round trip on the invocation's path.
  */
 static const char QUOTA_AND_QUEUE[] =
+	TF_CONC_FULL_LUA("KEYS[3]", "ARGV[4]", "ARGV[5]")
 	"local n = redis.call('INCR', KEYS[1]) "
 	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end "
 	"local limit = tonumber(ARGV[1]) "
 	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
-	"if ARGV[2] ~= '' then redis.call('LPUSH', KEYS[2], ARGV[2]) end "
+	TF_CONC_TAKE_LUA("KEYS[3]", "ARGV[5]", "ARGV[6]", "ARGV[7]")
+	"redis.call('LPUSH', KEYS[2], ARGV[2]) "
 	"return n";
 
 static void quota_key(const struct job *j, char *key, size_t n)
@@ -47,18 +51,20 @@ static void quota_key(const struct job *j, char *key, size_t n)
 	snprintf(key, n, TF_KEY_QUOTA_FMT, j->tenant, day);
 }
 
-/* Counts the job against the quota and, when sync is set, queues it. */
-static int quota_take(struct req *r, const struct job *j, bool sync)
+/* Admits a synchronous job (reserved concurrency, quota) and queues it. */
+static int quota_take(struct req *r, const struct job *j)
 {
 	const struct plan_limits *limits = tenant_limits(r);
-	char key[128], limit[32], ttl[16];
+	char key[128], limit[32], ttl[16], conc[64];
 
 	quota_key(j, key, sizeof(key));
+	conc_key(j->function_id, conc, sizeof(conc));
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
-	char *text = sync ? job_to_json(j) : NULL;
-	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 2 %s %s %s %b %s", QUOTA_AND_QUEUE, key,
-	                          TF_KEY_RUN_QUEUE, limit, text ? text : "", text ? strlen(text) : (size_t)0, ttl);
+	char *text = job_to_json(j);
+	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 3 %s %s %s %s %b %s %d %lld %lld %s", QUOTA_AND_QUEUE, key,
+	                          TF_KEY_RUN_QUEUE, conc, limit, text, strlen(text), ttl, j->reserved_concurrency,
+	                          (long long)now_ms(), (long long)j->wait_until_ms, j->request_id);
 	free(text);
 	if (!rds_ok(rep)) {
 		if (rep)
@@ -68,6 +74,12 @@ static int quota_take(struct req *r, const struct job *j, bool sync)
 	}
 	long long n = rds_int(rep, -1);
 	freeReplyObject(rep);
+	if (n == -2) {
+		conc_record_throttle(r->conn->rds, j->tenant, j->function_id);
+		r->err.retry_after = 1;
+		return tf_fail(&r->err, TF_E_THROTTLED, "Rate exceeded: %s is running its reserved concurrency of %d",
+		               j->function_name, j->reserved_concurrency);
+	}
 	if (n < 0)
 		return tf_fail(&r->err, TF_E_PLAN_LIMIT,
 		               "The %s plan allows %lld invocations per day; upgrade with POST /api/billing/upgrade",
@@ -119,7 +131,7 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	snprintf(j->type, sizeof(j->type), "RequestResponse");
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = j->enqueued_ms + (int64_t)wait_s * 1000;
-	if (quota_take(r, j, true) != 0 || wait_outcome(r, j, wait_s, oc) != 0)
+	if (quota_take(r, j) != 0 || wait_outcome(r, j, wait_s, oc) != 0)
 		return -1;
 	if (oc->status == OUTCOME_PLATFORM_ERROR) {
 		const char *msg = jstr(oc->error, "errorMessage");
@@ -280,7 +292,7 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 
 	if (db_query(r->conn->db,
 	             "SELECT v.code_sha256, v.runtime, v.handler, v.memory_mb, v.timeout_s, v.env, f.max_retries,"
-	             " f.max_event_age_s FROM versions v JOIN functions f ON f.id = v.function_id"
+	             " f.max_event_age_s, f.reserved_concurrency FROM versions v JOIN functions f ON f.id = v.function_id"
 	             " WHERE v.function_id = ? AND v.number = ?",
 	             DB_ARGS(DB_STR(fn_id), DB_INT(n)), &rows) != 0)
 		return req_db_fail(r, "version lookup");
@@ -299,6 +311,7 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 	j->timeout_s = (int)db_ll(rows, 0, 4, TF_DEFAULT_TIMEOUT_S);
 	j->max_retries = (int)db_ll(rows, 0, 6, 2);
 	j->max_event_age_s = (int)db_ll(rows, 0, 7, 21600);
+	j->reserved_concurrency = (int)db_ll(rows, 0, 8, -1);
 	j->env = json_parse_text(env, strlen(env), why, sizeof(why));
 	if (j->env == NULL)
 		j->env = json_object_new_object();
@@ -323,6 +336,7 @@ static void template_to_cache(const char *ckey, const struct job *j)
 	jadd_int(o, "timeout", j->timeout_s);
 	jadd_int(o, "maxRetries", j->max_retries);
 	jadd_int(o, "maxEventAgeSeconds", j->max_event_age_s);
+	jadd_int(o, "reservedConcurrency", j->reserved_concurrency);
 	json_object_object_add(o, "env", json_object_get(j->env));
 	cache_put(ckey, j->tenant, j->function_id, json_text(o));
 	json_object_put(o);
@@ -346,6 +360,7 @@ static bool template_from_cache(const char *ckey, struct job *j)
 	j->timeout_s = (int)jint(o, "timeout", TF_DEFAULT_TIMEOUT_S);
 	j->max_retries = (int)jint(o, "maxRetries", 2);
 	j->max_event_age_s = (int)jint(o, "maxEventAgeSeconds", 21600);
+	j->reserved_concurrency = (int)jint(o, "reservedConcurrency", -1);
 	json_object *env = jget(o, "env");
 	j->env = env ? json_object_get(env) : json_object_new_object();
 	json_object_put(o);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "asyncq.h"
+#include "concurrency.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "log.h"
@@ -23,6 +24,8 @@
 #define ASYNC_VISIBILITY_MS 30000   /* an entry idle this long lost its worker */
 #define ASYNC_CLAIM_EVERY_MS 5000
 #define ASYNC_MAX_RUNNING 4096
+#define ASYNC_THROTTLED_RETRY_S 1    /* a throttled invocation waits this long before its next chance */
+#define ASYNC_PLACE_SLACK_MS 10000   /* a concurrency place outlives its run's limit by this */
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 static char running[ASYNC_MAX_RUNNING][40];     /* stream ids this runner works on */
@@ -94,6 +97,16 @@ static struct verdict judge(const struct job *j, const struct outcome *oc, const
 	return v;
 }
 
+/* Drops the stream entry of an invocation whose row says what comes next. */
+static void let_go(struct rds *rds, const char *id, const struct job *j)
+{
+	rds_append(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id);
+	rds_append(rds, "XDEL %s %s", TF_KEY_ASYNC, id);
+	rds_append(rds, "SREM %s %s", TF_KEY_ASYNC_IDS, j->request_id);
+	for (int i = 0; i < 3; i++)
+		freeReplyObject(rds_reply(rds));
+}
+
 /* Commits the outcome, then acknowledges the entry; false when it must be tried again later. */
 static bool finish(struct db *db, struct rds *rds, const char *id, const struct job *j, const struct outcome *oc,
                    const struct log_lines *logs, const struct try *tr, struct verdict v)
@@ -117,14 +130,15 @@ static bool finish(struct db *db, struct rds *rds, const char *id, const struct 
 	} else {
 		/* A retry is queued again by the leader when due; only a final outcome leaves the depth. */
 		bool final = strcmp(v.status, "Retrying") != 0;
-		rds_append(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id);
-		rds_append(rds, "XDEL %s %s", TF_KEY_ASYNC, id);
-		rds_append(rds, "SREM %s %s", TF_KEY_ASYNC_IDS, j->request_id);
+		let_go(rds, id, j);
+		int replies = 0;
 		if (final) {
 			rds_append(rds, "HINCRBY %s %s -1", TF_KEY_ASYNC_DEPTH, j->function_id);
 			rds_append(rds, "HINCRBY %s * -1", TF_KEY_ASYNC_DEPTH);
+			replies += 2;
 		}
-		for (int i = 0; i < (final ? 5 : 3); i++)
+		replies += conc_give_back(rds, j);
+		for (int i = 0; i < replies; i++)
 			freeReplyObject(rds_reply(rds));
 	}
 	json_object_put(rec);
@@ -157,6 +171,24 @@ static bool start(struct db *db, const struct job *j, struct try *tr)
 	return true;
 }
 
+/*
+ * The function runs its reserved concurrency already: as Lambda does with a
+ * throttled event, try again shortly (the leader queues it when due), without
+ * counting a try. Left pending when MariaDB cannot say so.
+ */
+static void defer_throttled(struct db *db, struct rds *rds, const char *id, const struct job *j)
+{
+	if (db_exec(db,
+	            "UPDATE invocations SET status = 'Retrying', next_attempt_at = NOW(3) + INTERVAL ? SECOND"
+	            " WHERE request_id = ? AND status IN ('Queued', 'Retrying')",
+	            DB_ARGS(DB_INT(ASYNC_THROTTLED_RETRY_S), DB_STR(j->request_id)), NULL) != 0) {
+		log_warn("async %s throttled, and cannot be deferred: %s", j->request_id, db_error(db));
+		return;
+	}
+	let_go(rds, id, j);
+	conc_record_throttle(rds, j->tenant, j->function_id);
+}
+
 static void handle(struct db *db, struct rds *rds, const char *me, redisReply *entry)
 {
 	/* [id, [field, value]]; an entry deleted while pending comes back with a nil body */
@@ -177,13 +209,21 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
 		return;
 	}
+	int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
+	int place = conc_take(rds, &j, until);
+	if (place != 1) {
+		if (place == 0)
+			defer_throttled(db, rds, id, &j);
+		job_free(&j);  /* on a Redis failure the entry stays pending and is claimed again */
+		return;
+	}
 	struct try tr = { 1, 1, 0 };
 	if (!start(db, &j, &tr)) {
+		if (conc_give_back(rds, &j))
+			freeReplyObject(rds_reply(rds));
 		/* Finished already (a redelivery), or MariaDB is away: leave it pending if the latter. */
-		if (!db_is_down(db)) {
-			freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
-			freeReplyObject(rds_cmd(rds, "SREM %s %s", TF_KEY_ASYNC_IDS, j.request_id));
-		}
+		if (!db_is_down(db))
+			let_go(rds, id, &j);
 		job_free(&j);
 		return;
 	}

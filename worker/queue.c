@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "concurrency.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "log.h"
@@ -71,6 +72,7 @@ static void publish(struct rds *rds, const struct job *j, const struct outcome *
 	queued += rds_append(rds, "RPUSH %s %b", reply_key, reply, strlen(reply)) == 0;
 	queued += rds_append(rds, "EXPIRE %s %d", reply_key, TF_REPLY_TTL_S) == 0;
 	queued += rds_append(rds, "XADD %s * r %b", TF_KEY_RECORDS, record, strlen(record)) == 0;
+	queued += conc_give_back(rds, j);
 	for (int i = 0; i < queued; i++) {
 		redisReply *rep = rds_reply(rds);
 		if (!rds_ok(rep))
@@ -119,6 +121,8 @@ void *dispatcher_main(void *arg)
 		if (now_ms() > j.wait_until_ms) {
 			/* Its caller has given up; running it now would only bill for nothing. */
 			log_warn("job %s expired in the queue", j.request_id);
+			if (conc_give_back(rds, &j))
+				freeReplyObject(rds_reply(rds));
 			job_free(&j);
 			continue;
 		}

@@ -75,7 +75,7 @@ struct tally_row {
 	char minute[32];   /* "" for the function and version totals */
 	long long version;
 	int bucket;        /* -1 unless a histogram row */
-	long long n, errors, cold, memory_sum, memory_max;
+	long long n, errors, cold, throttles, memory_sum, memory_max;
 	double duration_sum;
 	char last[32];     /* latest start, for function_stats */
 };
@@ -133,6 +133,14 @@ static void tally_add(struct tally *t, json_object *rec, const char *fid, const 
 	tally_row(t, fid, minute, TOTALS_VERSION, hist_bucket(duration))->n++;
 }
 
+/* A refused invocation (reserved concurrency): counted in its minute, not as an invocation. */
+static void tally_throttle(struct tally *t, json_object *rec, const char *fid)
+{
+	char minute[32];
+	sql_minute(jint(rec, "startedMs", now_ms()), minute, sizeof(minute));
+	tally_row(t, fid, minute, TOTALS_VERSION, MINUTE_BUCKET)->throttles++;
+}
+
 int tally_flush(struct db *db, struct tally *t)
 {
 	int rc = 0;
@@ -152,13 +160,14 @@ int tally_flush(struct db *db, struct tally *t)
 			             DB_ARGS(DB_STR(r->fid), DB_INT(r->version), DB_INT(r->n)), NULL);
 		else if (r->bucket == MINUTE_BUCKET)
 			rc = db_exec(db,
-			             "INSERT INTO metrics_minute (function_id, minute, invocations, errors, cold_starts, duration_sum,"
-			             " memory_sum, memory_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+			             "INSERT INTO metrics_minute (function_id, minute, invocations, errors, cold_starts, throttles,"
+			             " duration_sum, memory_sum, memory_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			             " ON DUPLICATE KEY UPDATE invocations = invocations + VALUES(invocations), errors = errors + VALUES(errors),"
-			             " cold_starts = cold_starts + VALUES(cold_starts), duration_sum = duration_sum + VALUES(duration_sum),"
+			             " cold_starts = cold_starts + VALUES(cold_starts), throttles = throttles + VALUES(throttles),"
+			             " duration_sum = duration_sum + VALUES(duration_sum),"
 			             " memory_sum = memory_sum + VALUES(memory_sum), memory_max = GREATEST(memory_max, VALUES(memory_max))",
 			             DB_ARGS(DB_STR(r->fid), DB_STR(r->minute), DB_INT(r->n), DB_INT(r->errors), DB_INT(r->cold),
-			                     DB_DOUBLE(r->duration_sum), DB_INT(r->memory_sum), DB_INT(r->memory_max)), NULL);
+			                     DB_INT(r->throttles), DB_DOUBLE(r->duration_sum), DB_INT(r->memory_sum), DB_INT(r->memory_max)), NULL);
 		else
 			rc = db_exec(db,
 			             "INSERT INTO metrics_histogram (function_id, minute, bucket, count) VALUES (?, ?, ?, ?)"
@@ -202,6 +211,10 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 		sql_time(jint(rec, "nextAttemptMs", 0), next, sizeof(next));
 	uint64_t n = 0;
 
+	if (fid && jbool(rec, "throttle", false)) {
+		tally_throttle(t, rec, fid);
+		return 0;
+	}
 	if (rid == NULL || fid == NULL)
 		return 0;  /* unreadable: nothing to keep */
 	sql_time(jint(rec, "startedMs", now_ms()), started, sizeof(started));
