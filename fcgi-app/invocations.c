@@ -46,9 +46,10 @@ int platform_invocation_get(struct req *r)
 	jadd_str(o, "alias", db_val(rows, 0, 3));
 	jadd_int(o, "attempts", db_ll(rows, 0, 4, 0));
 	const char *times[] = { "queuedAt", "startedAt", "finishedAt" };
+	bool started = db_ll(rows, 0, 4, 0) > 0;  /* a queued row's started_at is only a placeholder */
 	for (int i = 0; i < 3; i++) {
 		char ts[40];
-		const char *v = db_val(rows, 0, 8 + (size_t)i);
+		const char *v = i == 1 && !started ? NULL : db_val(rows, 0, 8 + (size_t)i);
 		snprintf(ts, sizeof(ts), "%.23sZ", v ? v : "");
 		jadd_str(o, times[i], v ? ts : NULL);
 	}
@@ -135,7 +136,7 @@ int platform_redrive(struct req *r)
 	/* Back to Queued with its tries counted afresh; the row keeps its job and payload. */
 	if (db_exec(r->conn->db,
 	            "UPDATE invocations SET status = 'Queued', attempts = 0, next_attempt_at = NULL, queued_at = NOW(3),"
-	            " finished_at = NULL WHERE request_id = ? AND function_id = ? AND status = 'DeadLettered'",
+	            " finished_at = NULL, error_type = NULL, error_message = NULL, result = NULL WHERE request_id = ? AND function_id = ? AND status = 'DeadLettered'",
 	            DB_ARGS(DB_STR(r->params[1]), DB_STR(f.id)), &n) != 0 ||
 	    db_query(r->conn->db, "SELECT status, job FROM invocations WHERE request_id = ? AND function_id = ?",
 	             DB_ARGS(DB_STR(r->params[1]), DB_STR(f.id)), &rows) != 0) {

@@ -213,7 +213,7 @@ static int idempotency_key(struct req *r, const char **out)
 	for (const char *p = k; ok && *p; p++)
 		ok = *p > 0x20 && *p < 0x7f;
 	if (!ok) {
-		tf_detail(&r->err, "Idempotency-Key", "must be 1-255 printable ASCII characters");
+		tf_detail(&r->err, "Idempotency-Key", "must be 1-255 printable ASCII characters, no spaces");
 		return tf_fail(&r->err, TF_E_VALIDATION, "Invalid Idempotency-Key header");
 	}
 	*out = k;
@@ -221,7 +221,11 @@ static int idempotency_key(struct req *r, const char **out)
 }
 
 /* Answers with an invocation queued before under the same key, when there is one. */
-static int replay(struct req *r, const struct job *j, const char *idem)
+/*
+ * Answers a repeated Idempotency-Key with the first request's id and status: 0
+ * when answered, 1 when the key is new (only if !must_exist), -1 on error.
+ */
+static int replay(struct req *r, const struct job *j, const char *idem, bool must_exist)
 {
 	struct db_rows *rows = NULL;
 
@@ -231,6 +235,8 @@ static int replay(struct req *r, const struct job *j, const char *idem)
 		return req_db_fail(r, "idempotency lookup");
 	if (rows->nrows == 0) {
 		db_rows_free(rows);
+		if (!must_exist)
+			return 1;
 		return tf_fail(&r->err, TF_E_CONFLICT, "A request with this Idempotency-Key is being queued; retry");
 	}
 	json_object *o = json_object_new_object();
@@ -253,6 +259,10 @@ int invoke_async(struct req *r, struct job *j)
 	snprintf(j->type, sizeof(j->type), "Event");
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = 0;  /* nobody waits: it runs whenever a runner takes it */
+	/* A repeat is answered before any limit: it asks for nothing new. */
+	int seen = idem ? replay(r, j, idem, false) : 1;
+	if (seen != 1)
+		return seen;
 	if (async_admit(r, j) != 0)
 		return -1;
 	char *text = job_to_json(j);
@@ -266,7 +276,7 @@ int invoke_async(struct req *r, struct job *j)
 		free(text);
 		async_unadmit(r, j);
 		if (idem && db_is_duplicate(db))
-			return replay(r, j, idem);
+			return replay(r, j, idem, true);  /* the same key, accepted a moment ago */
 		return req_db_fail(r, "queue invocation");
 	}
 	/*

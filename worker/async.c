@@ -107,6 +107,14 @@ static void let_go(struct rds *rds, const char *id, const struct job *j)
 		freeReplyObject(rds_reply(rds));
 }
 
+/* Appends the commands that take a finished invocation out of the depth counters; their count. */
+static int depth_down(struct rds *rds, const struct job *j)
+{
+	rds_append(rds, "HINCRBY %s %s -1", TF_KEY_ASYNC_DEPTH, j->function_id);
+	rds_append(rds, "HINCRBY %s * -1", TF_KEY_ASYNC_DEPTH);
+	return 2;
+}
+
 /* Commits the outcome, then acknowledges the entry; false when it must be tried again later. */
 static bool finish(struct db *db, struct rds *rds, const char *id, const struct job *j, const struct outcome *oc,
                    const struct log_lines *logs, const struct try *tr, struct verdict v)
@@ -115,12 +123,14 @@ static bool finish(struct db *db, struct rds *rds, const char *id, const struct 
 	json_object *rec = json_parse_text(text, strlen(text), why, sizeof(why));
 	struct tally *t = tally_new();
 	bool ok = false;
+	int written = -1;
 
 	if (rec) {
 		jadd_str(rec, "finalStatus", v.status);
 		jadd_int(rec, "try", tr->ever);
 		jadd_int(rec, "nextAttemptMs", v.next_attempt_ms);
-		ok = db_begin(db) == 0 && write_record(db, rec, t) == 0 && tally_flush(db, t) == 0 && db_commit(db) == 0;
+		ok = db_begin(db) == 0 && (written = write_record(db, rec, t)) >= 0 && tally_flush(db, t) == 0 &&
+		     db_commit(db) == 0;
 	}
 	tally_free(t);
 	free(t);
@@ -128,15 +138,13 @@ static bool finish(struct db *db, struct rds *rds, const char *id, const struct 
 		log_error("async %s: cannot record the outcome: %s", j->request_id, db_error(db));
 		db_rollback(db);
 	} else {
-		/* A retry is queued again by the leader when due; only a final outcome leaves the depth. */
+		/*
+		 * A retry is queued again by the leader when due; only a final outcome leaves
+		 * the depth, once (a duplicate run found the row finished already).
+		 */
 		bool final = strcmp(v.status, "Retrying") != 0;
 		let_go(rds, id, j);
-		int replies = 0;
-		if (final) {
-			rds_append(rds, "HINCRBY %s %s -1", TF_KEY_ASYNC_DEPTH, j->function_id);
-			rds_append(rds, "HINCRBY %s * -1", TF_KEY_ASYNC_DEPTH);
-			replies += 2;
-		}
+		int replies = final && written == 0 ? depth_down(rds, j) : 0;
 		replies += conc_give_back(rds, j);
 		for (int i = 0; i < replies; i++)
 			freeReplyObject(rds_reply(rds));
@@ -146,29 +154,56 @@ static bool finish(struct db *db, struct rds *rds, const char *id, const struct 
 	return ok;
 }
 
+enum start_result {
+	START_RUN,          /* marked Running: run it */
+	START_NOT_WAITING,  /* finished already, or a retry not yet due (a redelivery) */
+	START_TOO_OLD,      /* past maxEventAgeSeconds: now a dead letter, without a try */
+	START_DB_FAILED,    /* MariaDB could not say: leave the entry pending */
+};
+
 /*
- * Marks the row Running and counts the try; false if it is not waiting to run (a
- * redelivery of a finished one). tr gets the try's numbers and how long ago the
- * invocation was queued.
+ * As Lambda, an event older than its maxEventAgeSeconds is not tried (again): it
+ * becomes a dead letter. START_RUN when it is young enough.
  */
-static bool start(struct db *db, const struct job *j, struct try *tr)
+static enum start_result expire_if_old(struct db *db, const struct job *j)
+{
+	uint64_t n = 0;
+
+	if (db_exec(db,
+	            "UPDATE invocations SET status = 'DeadLettered', error_type = 'EventAgeExceeded',"
+	            " error_message = 'The event was older than its maxEventAgeSeconds when a try was due',"
+	            " next_attempt_at = NULL, finished_at = NOW(3)"
+	            " WHERE request_id = ? AND status IN ('Queued', 'Retrying') AND queued_at < NOW(3) - INTERVAL ? SECOND",
+	            DB_ARGS(DB_STR(j->request_id), DB_INT(j->max_event_age_s)), &n) != 0)
+		return START_DB_FAILED;
+	return n == 1 ? START_TOO_OLD : START_RUN;
+}
+
+/*
+ * Marks the row Running and counts the try, unless it is not waiting to run. tr
+ * gets the try's numbers and how long ago the invocation was queued.
+ */
+static enum start_result start(struct db *db, const struct job *j, struct try *tr)
 {
 	struct db_rows *rows = NULL;
 	uint64_t n = 0;
 
 	if (db_exec(db,
 	            "UPDATE invocations SET status = 'Running', attempts = attempts + 1, tries = tries + 1,"
-	            " started_at = NOW(3) WHERE request_id = ? AND status IN ('Queued', 'Retrying', 'Running')",
-	            DB_ARGS(DB_STR(j->request_id)), &n) != 0 || n != 1)
-		return false;
+	            " started_at = NOW(3) WHERE request_id = ? AND (status IN ('Queued', 'Running')"
+	            " OR (status = 'Retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW(3))))",
+	            DB_ARGS(DB_STR(j->request_id)), &n) != 0)
+		return START_DB_FAILED;
+	if (n != 1)
+		return START_NOT_WAITING;
 	if (db_query(db, "SELECT attempts, tries, TIMESTAMPDIFF(SECOND, queued_at, NOW(3)) FROM invocations"
 	                 " WHERE request_id = ?", DB_ARGS(DB_STR(j->request_id)), &rows) != 0)
-		return false;
+		return START_DB_FAILED;
 	tr->attempt = db_ll(rows, 0, 0, 1);
 	tr->ever = db_ll(rows, 0, 1, 1);
 	tr->age_s = db_ll(rows, 0, 2, 0);
 	db_rows_free(rows);
-	return true;
+	return START_RUN;
 }
 
 /*
@@ -207,22 +242,32 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 	if (job_from_json(body->str, body->len, &j, why, sizeof(why)) != 0) {
 		log_error("async entry %s is malformed (%s); dropped", id, why);
 		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
-		return;
-	}
-	int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
-	int place = conc_take(rds, &j, until);
-	if (place != 1) {
-		if (place == 0)
-			defer_throttled(db, rds, id, &j);
-		job_free(&j);  /* on a Redis failure the entry stays pending and is claimed again */
+		freeReplyObject(rds_cmd(rds, "XDEL %s %s", TF_KEY_ASYNC, id));
 		return;
 	}
 	struct try tr = { 1, 1, 0 };
-	if (!start(db, &j, &tr)) {
-		if (conc_give_back(rds, &j))
+	enum start_result started = expire_if_old(db, &j);
+	int place = 0;
+	if (started == START_RUN) {
+		int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
+		place = conc_take(rds, &j, until);
+		if (place != 1) {
+			if (place == 0)
+				defer_throttled(db, rds, id, &j);
+			job_free(&j);  /* on a Redis failure the entry stays pending and is claimed again */
+			return;
+		}
+		started = start(db, &j, &tr);
+	}
+	if (started != START_RUN) {
+		int replies = place == 1 ? conc_give_back(rds, &j) : 0;
+		if (started == START_TOO_OLD)
+			replies += depth_down(rds, &j);
+		for (int i = 0; i < replies; i++)
 			freeReplyObject(rds_reply(rds));
-		/* Finished already (a redelivery), or MariaDB is away: leave it pending if the latter. */
-		if (!db_is_down(db))
+		if (started == START_DB_FAILED)
+			sleep(1);  /* pending still; claimed again once MariaDB answers */
+		else
 			let_go(rds, id, &j);
 		job_free(&j);
 		return;

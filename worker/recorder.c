@@ -247,7 +247,7 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 	            &n) != 0)
 		return -1;
 	if (n == 0)
-		return 0;  /* delivered before and written then: counted once, logged once */
+		return 1;  /* delivered before and written then: counted once, logged once */
 	tally_add(t, rec, fid, started, failed);
 	json_object *lines = jget(rec, "logs");
 	size_t nl = lines && json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
@@ -282,7 +282,7 @@ static int write_batch(struct db *db, redisReply *entries, struct tally *t)
 		json_object *rec = json_parse_text(v->str, v->len, why, sizeof(why));
 		int rc = rec ? write_record(db, rec, t) : 0;
 		json_object_put(rec);
-		if (rc != 0)
+		if (rc < 0)
 			goto fail;
 	}
 	if (tally_flush(db, t) != 0)

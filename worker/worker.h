@@ -196,6 +196,7 @@ struct tally;
  * Writes one finished invocation (a record, as record_json makes it) inside the
  * caller's transaction: its row and logs now, its counts into t, each exactly once
  * however often the same record arrives. tally_flush writes t before the commit.
+ * Returns 0 when written, 1 when it had been written before, -1 on error.
  */
 int write_record(struct db *db, json_object *rec, struct tally *t);
 struct tally *tally_new(void);

@@ -115,12 +115,20 @@ static void a_full_queue_answers_429_with_retry_after(void)
 {
 	char key[128], id[64], cmd[1024], hdr[32];
 	CHECK(async_fn(key, "depth", "deep", "def handler(e, c):\n    return 1\n", NULL), "function");
-	struct resp *r = http("GET", V1 "/functions/deep", key, NULL);
+	char auth[256], first[64];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+	struct resp *r = http_with_headers("POST", V1 "/functions/deep/invoke-async", "{}", auth, "Idempotency-Key: before-the-rush");
+	CHECK_STATUS(r, 202);
+	snprintf(first, sizeof(first), "%s", jps(r->json, "requestId"));
+	r = http("GET", V1 "/functions/deep", key, NULL);
 	snprintf(id, sizeof(id), "%s", jps(r->json, "id"));
 	/* The backlog of a busy function, as the queue's own counter would hold it: 10,000 waiting. */
 	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 10000 >/dev/null", getenv("TF_STACK_DIR"), id);
 	CHECK(system(cmd) == 0, "cannot set the depth");
 	r = http("POST", V1 "/functions/deep/invoke-async", key, "{}");
+	/* A repeat asks for nothing new: it is answered even when the queue is full. */
+	struct resp *again = http_with_headers("POST", V1 "/functions/deep/invoke-async", "{}", auth,
+	                                       "Idempotency-Key: before-the-rush");
 	/* The operator sees whose backlog it is: the deepest of all. */
 	char op[1024];
 	struct resp *q = admin_token(op) ? http("GET", V1 "/runners", op, NULL) : NULL;
@@ -129,6 +137,8 @@ static void a_full_queue_answers_429_with_retry_after(void)
 	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 0 >/dev/null", getenv("TF_STACK_DIR"), id);
 	CHECK(system(cmd) == 0, "cannot reset the depth");
 	CHECK(listed, "the runner figures do not show the function's depth: %s", q ? q->body : "no operator token");
+	CHECK(again->status == 202 && jis(again->json, "requestId", first), "a full queue refused a repeat: %ld %s",
+	      again->status, again->body);
 	CHECK(platform_error(r, 429, "TOO_MANY_REQUESTS") && resp_header(r, "Retry-After", hdr, sizeof(hdr)) && atoi(hdr) > 0,
 	      "%ld %s", r->status, r->body);
 	CHECK_STATUS(http("POST", V1 "/functions/deep/invoke-async", key, "{}"), 202);
@@ -159,6 +169,30 @@ static void results_are_dropped_after_their_retention(void)
 	CHECK(platform_error(r, 404, "NOT_FOUND"), "still kept: %ld %s", r->status, r->body);
 	r = httpf("GET", key, NULL, V1 "/functions/brief/invocations/%s/logs", rid);
 	CHECK(platform_error(r, 404, "NOT_FOUND"), "logs still kept: %s", r->body);
+}
+
+static void an_event_past_its_max_age_is_dead_lettered_untried(void)
+{
+	char key[128], rid[64], cmd[1024];
+	/* Reserved concurrency 0: the event waits (throttled) and never runs. */
+	CHECK(async_fn(key, "aged", "stale", "def handler(e, c):\n    return 'ran'\n",
+	               ",\"maxEventAgeSeconds\":60,\"reservedConcurrency\":0"), "function");
+	struct resp *r = http("POST", V1 "/functions/stale/invoke-async", key, "{}");
+	CHECK_STATUS(r, 202);
+	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId"));
+	sleep_ms(500);
+	r = httpf("GET", key, NULL, V1 "/functions/stale/invocations/%s", rid);
+	CHECK((jis(r->json, "status", "Retrying") || jis(r->json, "status", "Queued")) && jpi(r->json, "attempts", -1) == 0 &&
+	      jp(r->json, "startedAt") == NULL, "%s", r->body);
+	/* Two minutes ago, past its 60 s. */
+	snprintf(cmd, sizeof(cmd),
+	         "mariadb --no-defaults -S '%s/run/mysql.sock' -u root taufunctions -e "
+	         "\"UPDATE invocations SET queued_at = NOW(3) - INTERVAL 2 MINUTE WHERE request_id = '%s'\"",
+	         getenv("TF_STACK_DIR"), rid);
+	CHECK(system(cmd) == 0, "cannot age the invocation");
+	r = await_status(key, "stale", rid, 20);
+	CHECK(jis(r->json, "status", "DeadLettered") && jpi(r->json, "attempts", -1) == 0 &&
+	      jis(r->json, "error.errorType", "EventAgeExceeded"), "%s", r->body);
 }
 
 /* Submits n invocations; fills ids with the accepted ones and returns how many were accepted. */
@@ -275,6 +309,7 @@ static const struct test tests[] = {
 	{ "async: an always-failing invocation is dead-lettered after exactly its tries; Operators re-drive it", an_always_failing_invocation_is_dead_lettered_after_exactly_its_tries },
 	{ "async: a repeated Idempotency-Key queues once", a_repeated_idempotency_key_queues_once },
 	{ "async: a full queue answers 429 with Retry-After; health shows the depth", a_full_queue_answers_429_with_retry_after },
+	{ "async: an event past its maxEventAgeSeconds is dead-lettered without a try", an_event_past_its_max_age_is_dead_lettered_untried },
 	{ "async: finished results are dropped after their retention", results_are_dropped_after_their_retention },
 	{ "async: 500 invocations, worker SIGKILLed mid-burst: none lost", a_killed_worker_loses_no_accepted_invocation },
 	{ "async: Redis SIGKILLed mid-burst: no accepted invocation lost", a_killed_redis_loses_no_accepted_invocation },
