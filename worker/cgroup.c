@@ -191,26 +191,51 @@ enum cgroup_mode cgroup_init(const char *runner)
 	return mode;
 }
 
+int cgroup_set_memory(struct cgroup *cg, int memory_mb)
+{
+	char bytes[32], weight[16];
+
+	if (!cg->created || mode == CGROUP_NONE)
+		return 0;
+	snprintf(bytes, sizeof(bytes), "%lld", (long long)memory_mb * 1024 * 1024);
+	if (mode == CGROUP_V2) {
+		snprintf(weight, sizeof(weight), "%d", memory_mb * 100 / 1024 < 1 ? 1 : memory_mb * 100 / 1024);
+		if (write_file(cg->memory, "memory.max", bytes) != 0)
+			return -1;
+		write_file(cg->memory, "memory.swap.max", "0");
+		write_file(cg->memory, "cpu.weight", weight);
+		return 0;
+	}
+	/*
+	 * v1 keeps memory+swap at or above memory: raising takes the memory+swap
+	 * limit first, lowering the memory limit first. Writing memory, then
+	 * memory+swap, then memory again does either. Without swap accounting the
+	 * memsw file is absent and there is no swap to limit.
+	 */
+	snprintf(weight, sizeof(weight), "%d", memory_mb < 2 ? 2 : memory_mb);
+	write_file(cg->memory, "memory.limit_in_bytes", bytes);
+	write_file(cg->memory, "memory.memsw.limit_in_bytes", bytes);
+	if (write_file(cg->memory, "memory.limit_in_bytes", bytes) != 0)
+		return -1;
+	if (cg->cpu[0])
+		write_file(cg->cpu, "cpu.shares", weight);
+	return 0;
+}
+
 int cgroup_create(struct cgroup *cg, int slot, int memory_mb)
 {
-	char bytes[32], pids[16], weight[16];
-	long long limit = (long long)memory_mb * 1024 * 1024;
+	char pids[16];
 
 	memset(cg, 0, sizeof(*cg));
 	if (mode == CGROUP_NONE)
 		return 0;
-	snprintf(bytes, sizeof(bytes), "%lld", limit);
 	snprintf(pids, sizeof(pids), "%d", TF_INSTANCE_PIDS_MAX);
 	if (mode == CGROUP_V2) {
 		if (strfmt(cg->memory, sizeof(cg->memory), "%s/i%d", base_v2, slot) != 0)
 			goto fail;
 		kill_and_remove(cg->memory);
-		snprintf(weight, sizeof(weight), "%d", memory_mb * 100 / 1024 < 1 ? 1 : memory_mb * 100 / 1024);
-		if (mkdir(cg->memory, 0755) != 0 || write_file(cg->memory, "memory.max", bytes) != 0 ||
-		    write_file(cg->memory, "pids.max", pids) != 0)
+		if (mkdir(cg->memory, 0755) != 0 || write_file(cg->memory, "pids.max", pids) != 0)
 			goto fail;
-		write_file(cg->memory, "memory.swap.max", "0");
-		write_file(cg->memory, "cpu.weight", weight);
 	} else {
 		if (strfmt(cg->memory, sizeof(cg->memory), "%s/i%d", base_memory, slot) != 0 ||
 		    strfmt(cg->pids, sizeof(cg->pids), "%s/i%d", base_pids, slot) != 0 ||
@@ -219,16 +244,14 @@ int cgroup_create(struct cgroup *cg, int slot, int memory_mb)
 		kill_and_remove(cg->memory);
 		kill_and_remove(cg->pids);
 		kill_and_remove(cg->cpu);
-		snprintf(weight, sizeof(weight), "%d", memory_mb < 2 ? 2 : memory_mb);
-		if (mkdir(cg->memory, 0755) != 0 || write_file(cg->memory, "memory.limit_in_bytes", bytes) != 0 ||
-		    mkdir(cg->pids, 0755) != 0 || write_file(cg->pids, "pids.max", pids) != 0)
+		if (mkdir(cg->memory, 0755) != 0 || mkdir(cg->pids, 0755) != 0 || write_file(cg->pids, "pids.max", pids) != 0)
 			goto fail;
-		/* Without swap accounting the file is absent and there is no swap to limit. */
-		write_file(cg->memory, "memory.memsw.limit_in_bytes", bytes);
-		if (cg->cpu[0] && (mkdir(cg->cpu, 0755) != 0 || write_file(cg->cpu, "cpu.shares", weight) != 0))
+		if (cg->cpu[0] && mkdir(cg->cpu, 0755) != 0)
 			cg->cpu[0] = '\0';
 	}
 	cg->created = true;
+	if (cgroup_set_memory(cg, memory_mb) != 0)
+		goto fail;
 	return 0;
 fail:
 	log_error("cannot create cgroup for instance %d: %s", slot, strerror(errno));

@@ -4,6 +4,7 @@
  * a corrupted or substituted blob never runs. Unpacking goes to a temporary
  * directory renamed into place: a reader sees a whole tree or none.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -24,9 +25,45 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-static void remove_tree(const char *path)
+void remove_tree(const char *path)
 {
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#define LINK_MAX_DEPTH 32  /* codezip bounds a package's depth well below this */
+
+static int link_dir(const char *from, const char *to, int depth)
+{
+	DIR *d = opendir(from);
+	struct dirent *de;
+	char src[PATH_MAX], dst[PATH_MAX];
+	int rc = 0;
+
+	if (d == NULL || depth > LINK_MAX_DEPTH) {
+		if (d)
+			closedir(d);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strfmt(src, sizeof(src), "%s/%s", from, de->d_name) != 0 ||
+		    strfmt(dst, sizeof(dst), "%s/%s", to, de->d_name) != 0 || lstat(src, &st) != 0)
+			rc = -1;
+		else if (S_ISDIR(st.st_mode))
+			rc = mkdir(dst, 0755) == 0 ? link_dir(src, dst, depth + 1) : -1;
+		else if (S_ISREG(st.st_mode))
+			rc = link(src, dst);
+		/* nothing else is unpacked (codezip refuses links and devices) */
+	}
+	closedir(d);
+	return rc;
+}
+
+int codecache_link(const char *from, const char *to)
+{
+	return link_dir(from, to, 0);
 }
 
 static bool valid_sha(const char *sha)

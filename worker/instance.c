@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "ids.h"
+#include "strfmt.h"
 #include "jsonx.h"
 #include "log.h"
 #include "timefmt.h"
@@ -205,6 +208,12 @@ static bool ends_with_leftovers(struct instance *in)
 	return false;
 }
 
+/* The task directory of a spare: its own, bound read-only at /var/task before any code is in it. */
+static int task_dir_of(const struct instance *in, char *out, size_t n)
+{
+	return strfmt(out, n, "%s/task/%d", W.dir, in->slot);
+}
+
 void instance_stop(struct instance *in)
 {
 	if (in->pid > 0)
@@ -217,6 +226,12 @@ void instance_stop(struct instance *in)
 	cgroup_destroy(&in->cg);
 	linebuf_free(&in->ctl);
 	linebuf_free(&in->out);
+	if (in->staged) {
+		char dir[PATH_MAX];
+		if (task_dir_of(in, dir, sizeof(dir)) == 0)
+			remove_tree(dir);
+		in->staged = false;
+	}
 	in->live = false;
 	in->key[0] = '\0';
 	in->label[0] = '\0';
@@ -275,6 +290,7 @@ int instance_boot(struct instance *in, const struct runtime_def *rt, const char 
 	linebuf_init(&in->ctl, TF_MAX_FRAME);
 	linebuf_init(&in->out, TF_MAX_LOG_LINE);
 	in->live = true;
+	in->memory_mb = memory_mb;
 	if (cgroup_create(&in->cg, in->slot, memory_mb) != 0 || sandbox_spawn(in, task_dir) != 0)
 		goto out;
 	int64_t deadline = mono_ms() + TF_INIT_TIMEOUT_MS;
@@ -314,18 +330,13 @@ static void stream_name(const struct job *j, char *out, size_t n)
 	snprintf(out, n, "%.4s-%.2s-%.2s/%s-%s", day, day + 4, day + 6, j->function_name, id);
 }
 
-int instance_start(struct instance *in, const struct job *j, const struct runtime_def *rt,
-                   const char *code_dir, struct outcome *oc, struct log_lines *logs)
+/* Sends the load frame and waits for the handler to be ready; the instance is stopped on failure. */
+static int load(struct instance *in, const struct job *j, struct outcome *oc, struct log_lines *logs)
 {
-	char version[32] = "", stream[160], group[160], ver[16];
+	char stream[160], group[160], ver[16];
 	struct buf frame = BUF_INIT;
-	double t0 = mono_ms_f();
 	int rc = -1;
 
-	if (instance_boot(in, rt, code_dir, j->memory_mb, version, sizeof(version)) != 0) {
-		fail(oc, OUTCOME_PLATFORM_ERROR, "Runtime.Unavailable", "The %s runtime did not start", j->runtime);
-		goto out;
-	}
 	stream_name(j, stream, sizeof(stream));
 	snprintf(in->log_stream, sizeof(in->log_stream), "%s", stream);
 	snprintf(group, sizeof(group), "/tf/%s/%s", j->tenant, j->function_name);
@@ -370,8 +381,62 @@ int instance_start(struct instance *in, const struct job *j, const struct runtim
 	}
 	json_object_put(f);
 out:
-	oc->init_ms = mono_ms_f() - t0;
 	buf_free(&frame);
+	return rc;
+}
+
+int instance_start(struct instance *in, const struct job *j, const struct runtime_def *rt,
+                   const char *code_dir, struct outcome *oc, struct log_lines *logs)
+{
+	char version[32] = "";
+	double t0 = mono_ms_f();
+	int rc = -1;
+
+	if (instance_boot(in, rt, code_dir, j->memory_mb, version, sizeof(version)) != 0)
+		fail(oc, OUTCOME_PLATFORM_ERROR, "Runtime.Unavailable", "The %s runtime did not start", j->runtime);
+	else
+		rc = load(in, j, oc, logs);
+	oc->init_ms = mono_ms_f() - t0;
+	return rc;
+}
+
+int instance_prestart(struct instance *in, const struct runtime_def *rt)
+{
+	char dir[PATH_MAX], version[32] = "";
+
+	if (task_dir_of(in, dir, sizeof(dir)) != 0)
+		return -1;
+	remove_tree(dir);
+	if (mkdir(dir, 0755) != 0) {
+		log_error("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	in->staged = true;  /* from here instance_stop empties it, a failed boot's included */
+	if (instance_boot(in, rt, dir, TF_MIN_MEMORY_MB, version, sizeof(version)) != 0)
+		return -1;
+	in->last_used_ms = mono_ms();
+	return 0;
+}
+
+int instance_adopt(struct instance *in, const struct job *j, const char *code_dir, struct outcome *oc,
+                   struct log_lines *logs)
+{
+	char dir[PATH_MAX];
+	double t0 = mono_ms_f();
+	int rc = -1;
+
+	/* Only the job's own code goes in; the sandbox sees it appear under /var/task. */
+	if (task_dir_of(in, dir, sizeof(dir)) != 0 || codecache_link(code_dir, dir) != 0) {
+		fail(oc, OUTCOME_PLATFORM_ERROR, "Runtime.Unavailable", "The function's code could not be staged");
+		instance_stop(in);
+	} else if (j->memory_mb != in->memory_mb && cgroup_set_memory(&in->cg, j->memory_mb) != 0) {
+		fail(oc, OUTCOME_PLATFORM_ERROR, "Runtime.Unavailable", "The instance's memory could not be sized");
+		instance_stop(in);
+	} else {
+		in->memory_mb = j->memory_mb;
+		rc = load(in, j, oc, logs);
+	}
+	oc->init_ms = mono_ms_f() - t0;
 	return rc;
 }
 

@@ -74,16 +74,20 @@ static void install_bootstraps(void)
 
 static void setup_dirs(void)
 {
-	char code[PATH_MAX];
+	char sub[PATH_MAX];
 
 	/* Room is left for the longest path built under it. */
 	if (strfmt(W.dir, sizeof(W.dir) - 256, "%s", config_str(W.cfg, "worker", "dir", "/var/lib/taufunctions/worker")) != 0)
 		fatal("worker.dir is too long");
 	if (mkdir(W.dir, 0711) != 0 && errno != EEXIST)
 		fatal("cannot create worker.dir %s: %s", W.dir, strerror(errno));
-	strfmt(code, sizeof(code), "%s/code", W.dir);
-	if (mkdir(code, 0711) != 0 && errno != EEXIST)
-		fatal("cannot create %s: %s", code, strerror(errno));
+	/* code/: packages by digest; task/: the spares' own directories, code linked in on adoption. */
+	const char *subdirs[] = { "code", "task" };
+	for (size_t i = 0; i < TF_ARRAY_LEN(subdirs); i++) {
+		strfmt(sub, sizeof(sub), "%s/%s", W.dir, subdirs[i]);
+		if (mkdir(sub, 0711) != 0 && errno != EEXIST)
+			fatal("cannot create %s: %s", sub, strerror(errno));
+	}
 	install_bootstraps();
 }
 
@@ -144,6 +148,10 @@ static void load_settings(void)
 	if (W.max_instances < W.slots)
 		W.max_instances = W.slots;
 	W.idle_seconds = (int)config_int(c, "worker", "idle_seconds", 300, 1, 86400);
+	W.prestart = (int)config_int(c, "worker", "prestart", 2, 0, 64);
+	/* By default instances may be given four fifths of the host's memory. */
+	long long host_mb = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (1024 * 1024);
+	W.memory_budget_mb = config_int(c, "worker", "memory_budget_mb", host_mb * 4 / 5, TF_MIN_MEMORY_MB, 1LL << 40);
 	W.uid_base = (uid_t)config_int(c, "sandbox", "uid_base", 200000, 1000, 2000000000);
 	W.tmp_mb = (int)config_int(c, "sandbox", "tmp_mb", 512, 1, 1 << 20);
 	/* Lambda waits about a minute before the first retry and doubles it for the next. */
@@ -201,6 +209,8 @@ int main(int argc, char **argv)
 			fatal("cannot start dispatcher %d", i);
 	if (pthread_create(&t, NULL, recorder_main, NULL) != 0)
 		fatal("cannot start the recorder");
+	if (W.prestart > 0 && pthread_create(&t, NULL, spares_main, NULL) != 0)
+		fatal("cannot start the spares' filler");
 	/* Asynchronous work shares the instances; it gets half the slots' worth of consumers. */
 	for (int i = 0; i < (W.slots + 1) / 2; i++)
 		if (pthread_create(&t, NULL, async_main, (void *)(intptr_t)i) != 0)

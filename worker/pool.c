@@ -1,8 +1,11 @@
 /*
- * The warm instances of this runner. An instance serves one function version;
- * it is reused for that version's next invocation (a warm start) and stopped
- * after idle_seconds. When every slot is taken, the least recently used idle
- * instance makes room. Stopping happens outside the lock: it waits on the kernel.
+ * The instances of this runner. An instance serves one function version; it is
+ * reused for that version's next invocation (a warm start) and stopped after
+ * idle_seconds. A few spares per runtime are booted ahead of need, with no
+ * function yet: a new function's first invocation adopts one and skips the
+ * interpreter's start. When the node runs out of slots or of its memory budget,
+ * the least recently used idle instances make room. Stopping and booting happen
+ * outside the lock: they wait on the kernel.
  */
 #include <string.h>
 
@@ -11,7 +14,10 @@
 #include "worker.h"
 #include "xalloc.h"
 
+#define SPARE_CHECK_MS 1000  /* the filler looks again this often even unasked */
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spares_wanted = PTHREAD_COND_INITIALIZER;
 static struct instance *slots;
 
 void pool_init(void)
@@ -23,10 +29,34 @@ void pool_init(void)
 	}
 }
 
-struct instance *pool_acquire(const char *key, bool *warm)
+/* Memory the live instances may use, in MB (under the lock). */
+static long long live_memory_mb(void)
 {
-	struct instance *best = NULL, *free_slot = NULL, *lru = NULL;
+	long long sum = 0;
+	for (int i = 0; i < W.max_instances; i++)
+		if (slots[i].live)
+			sum += slots[i].memory_mb;
+	return sum;
+}
 
+/* The least recently used idle instance other than not, or NULL (under the lock). */
+static struct instance *least_recent_idle(const struct instance *not)
+{
+	struct instance *lru = NULL;
+	for (int i = 0; i < W.max_instances; i++) {
+		struct instance *in = &slots[i];
+		if (in != not && in->live && !in->busy && (lru == NULL || in->last_used_ms < lru->last_used_ms))
+			lru = in;
+	}
+	return lru;
+}
+
+struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how)
+{
+	struct instance *warm = NULL, *spare = NULL, *free_slot = NULL, *victims[16];
+	int nvictims = 0;
+
+	*how = ACQ_NONE;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < W.max_instances; i++) {
 		struct instance *in = &slots[i];
@@ -35,23 +65,51 @@ struct instance *pool_acquire(const char *key, bool *warm)
 		if (!in->live) {
 			if (free_slot == NULL)
 				free_slot = in;
+		} else if (in->spare) {
+			if (in->rt == rt && spare == NULL)
+				spare = in;
 		} else if (strcmp(in->key, key) == 0) {
 			/* The most recently used: its memory is the most likely still warm. */
-			if (best == NULL || in->last_used_ms > best->last_used_ms)
-				best = in;
-		} else if (lru == NULL || in->last_used_ms < lru->last_used_ms) {
-			lru = in;
+			if (warm == NULL || in->last_used_ms > warm->last_used_ms)
+				warm = in;
 		}
 	}
-	struct instance *got = best ? best : free_slot ? free_slot : lru;
-	if (got)
-		got->busy = true;
-	pthread_mutex_unlock(&lock);
-	*warm = got == best && best != NULL;
-	if (got == lru && lru != NULL && got != free_slot) {
-		log_debug("evicting idle instance %d (%s) for %s", lru->slot, lru->key, key);
-		instance_stop(lru);
+	struct instance *got = warm ? warm : spare ? spare : free_slot ? free_slot : least_recent_idle(NULL);
+	if (got && got != warm) {
+		/* Room in the memory budget: idle instances go, least recently used first. */
+		long long need = live_memory_mb() - (got->live ? got->memory_mb : 0) + memory_mb;
+		for (struct instance *v; need > W.memory_budget_mb && nvictims < (int)TF_ARRAY_LEN(victims);) {
+			if ((v = least_recent_idle(got)) == NULL)
+				break;
+			v->busy = true;
+			victims[nvictims++] = v;
+			need -= v->memory_mb;
+		}
+		if (need > W.memory_budget_mb) {
+			for (int i = 0; i < nvictims; i++)
+				victims[i]->busy = false;
+			nvictims = 0;
+			got = NULL;
+		}
 	}
+	if (got) {
+		got->busy = true;
+		*how = got == warm ? ACQ_WARM : got == spare ? ACQ_SPARE : ACQ_NEW;
+		got->spare = false;  /* adopted: the filler counts one spare fewer at once */
+	}
+	pthread_mutex_unlock(&lock);
+
+	for (int i = 0; i < nvictims; i++) {
+		log_debug("evicting idle instance %d (%s) for %s", victims[i]->slot, victims[i]->key, key);
+		instance_stop(victims[i]);
+		pool_release(victims[i]);
+	}
+	if (*how == ACQ_NEW && got->live) {
+		log_debug("evicting idle instance %d (%s) for %s", got->slot, got->key, key);
+		instance_stop(got);
+	}
+	if (*how == ACQ_SPARE)
+		pthread_cond_signal(&spares_wanted);
 	return got;
 }
 
@@ -60,6 +118,8 @@ void pool_release(struct instance *in)
 	pthread_mutex_lock(&lock);
 	in->last_used_ms = mono_ms();
 	in->busy = false;
+	if (!in->live)
+		in->spare = false;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -82,7 +142,8 @@ static void stop_where(bool (*pick)(const struct instance *, int64_t), int64_t n
 
 static bool idle_too_long(const struct instance *in, int64_t now)
 {
-	return now - in->last_used_ms > (int64_t)W.idle_seconds * 1000;
+	/* Spares wait on purpose; they are counted, not timed. */
+	return !in->spare && now - in->last_used_ms > (int64_t)W.idle_seconds * 1000;
 }
 
 static bool any(const struct instance *in, int64_t now)
@@ -100,6 +161,66 @@ void pool_reap_idle(void)
 void pool_stop_all(void)
 {
 	stop_where(any, mono_ms());
+}
+
+/*
+ * A free slot for one more spare of rt, marked busy, when it has fewer than
+ * W.prestart and the node has room; else NULL. Spares never evict anything.
+ */
+static struct instance *spare_slot(const struct runtime_def *rt)
+{
+	struct instance *got = NULL;
+	int have = 0;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < W.max_instances; i++) {
+		struct instance *in = &slots[i];
+		if (in->spare && in->rt == rt)
+			have++;
+		else if (!in->live && !in->busy && got == NULL)
+			got = in;
+	}
+	if (have >= W.prestart || live_memory_mb() + TF_MIN_MEMORY_MB > W.memory_budget_mb)
+		got = NULL;
+	if (got) {
+		got->busy = true;
+		got->spare = true;  /* counted from now, so that no other thread boots it twice */
+		got->rt = rt;
+	}
+	pthread_mutex_unlock(&lock);
+	return got;
+}
+
+/* Boots spares until every available runtime has W.prestart of them (or no room is left). */
+static void fill_spares(void)
+{
+	for (unsigned r = 0; r < W.nruntimes && !W.stopping; r++) {
+		const struct runtime_def *rt = &W.runtimes[r];
+		struct instance *in;
+		while (rt->available && !W.stopping && (in = spare_slot(rt)) != NULL) {
+			int booted = instance_prestart(in, rt);
+			pool_release(in);
+			if (booted != 0) {
+				log_warn("cannot boot a spare %s instance", rt->info->id);
+				break;
+			}
+		}
+	}
+}
+
+void *spares_main(void *arg)
+{
+	(void)arg;
+	while (!W.stopping) {
+		fill_spares();
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += SPARE_CHECK_MS / 1000;
+		pthread_mutex_lock(&lock);
+		pthread_cond_timedwait(&spares_wanted, &lock, &until);
+		pthread_mutex_unlock(&lock);
+	}
+	return NULL;
 }
 
 int pool_count(int *busy)

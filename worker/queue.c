@@ -27,7 +27,7 @@ static void platform_error(struct outcome *oc, const char *msg)
 void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs)
 {
 	char key[96], code_dir[PATH_MAX], why[256];
-	bool warm = false;
+	enum acquired how;
 
 	const struct runtime_def *rt = runtime_def_find(j->runtime);
 	if (rt == NULL || !rt->available) {
@@ -35,20 +35,24 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 		return;
 	}
 	snprintf(key, sizeof(key), "%s@%d", j->function_id, j->version);
-	struct instance *in = pool_acquire(key, &warm);
+	struct instance *in = pool_acquire(key, rt, j->memory_mb, &how);
 	if (in == NULL) {
-		platform_error(oc, "no instance slot is free");
+		platform_error(oc, "this runner has no room for another instance (slots or memory budget)");
 		return;
 	}
-	if (!warm) {
+	if (how != ACQ_WARM) {
 		oc->cold_start = true;
 		if (codecache_get(db, j->code_sha256, code_dir, sizeof(code_dir), why, sizeof(why)) != 0) {
 			log_error("job %s: %s", j->request_id, why);
 			platform_error(oc, why);
+			if (how == ACQ_SPARE)
+				instance_stop(in);  /* a spare is not handed to another function */
 			pool_release(in);
 			return;
 		}
-		if (instance_start(in, j, rt, code_dir, oc, logs) != 0) {
+		int started = how == ACQ_SPARE ? instance_adopt(in, j, code_dir, oc, logs)
+		                               : instance_start(in, j, rt, code_dir, oc, logs);
+		if (started != 0) {
 			pool_release(in);
 			return;
 		}

@@ -46,6 +46,8 @@ struct cgroup {
 
 enum cgroup_mode cgroup_init(const char *runner_id);
 int cgroup_create(struct cgroup *cg, int slot, int memory_mb);
+/* Caps memory at memory_mb (swap included) and sets the CPU weight in proportion. */
+int cgroup_set_memory(struct cgroup *cg, int memory_mb);
 /* Opens the cgroup.procs files a child writes "0" into to join; -1 ends the list. */
 int cgroup_join_fds(const struct cgroup *cg, int fds[4]);
 long long cgroup_peak_bytes(const struct cgroup *cg);
@@ -76,8 +78,11 @@ struct instance {
 	const struct runtime_def *rt;
 	struct cgroup cg;
 	int64_t last_used_ms;      /* monotonic */
+	int memory_mb;             /* what its cgroup allows */
 	bool busy;
 	bool live;
+	bool spare;                /* booted ahead of need: no function loaded yet */
+	bool staged;               /* its code is linked into its own task directory */
 	long invocations;
 };
 
@@ -110,6 +115,8 @@ struct worker {
 	int slots;
 	int max_instances;
 	int idle_seconds;
+	int prestart;                  /* spares booted ahead of need, per runtime */
+	long long memory_budget_mb;    /* what all instances together may be given */
 	uid_t uid_base;
 	int tmp_mb;
 	long long retry_backoff_ms;    /* before an async invocation's first retry; doubles after */
@@ -156,6 +163,11 @@ int instance_boot(struct instance *in, const struct runtime_def *rt, const char 
 /* Boots and loads the job's function; on failure the outcome says why (init errors included). */
 int instance_start(struct instance *in, const struct job *j, const struct runtime_def *rt,
                    const char *code_dir, struct outcome *oc, struct log_lines *logs);
+/* Boots a spare of rt: an empty task directory of its own, the smallest memory size. */
+int instance_prestart(struct instance *in, const struct runtime_def *rt);
+/* Gives a spare the job's function: its code, memory size and environment, then loads it. */
+int instance_adopt(struct instance *in, const struct job *j, const char *code_dir, struct outcome *oc,
+                   struct log_lines *logs);
 void instance_invoke(struct instance *in, const struct job *j, struct outcome *oc,
                      struct log_lines *logs);
 void instance_stop(struct instance *in);
@@ -163,8 +175,16 @@ void log_lines_free(struct log_lines *l);
 
 /* pool.c */
 void pool_init(void);
-/* A warm instance of key marked busy, or a free slot (live false) to start one in. */
-struct instance *pool_acquire(const char *key, bool *warm);
+enum acquired {
+	ACQ_NONE,   /* no room: every slot busy, or the memory budget spent */
+	ACQ_WARM,   /* a live instance of the key */
+	ACQ_SPARE,  /* a spare of the runtime, to adopt */
+	ACQ_NEW,    /* an empty slot to start an instance in */
+};
+/* An instance for key marked busy, making room in slots and memory if need be; NULL when none. */
+struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how);
+/* Keeps W.prestart spares of every runtime booted (a thread of its own). */
+void *spares_main(void *arg);
 void pool_release(struct instance *in);
 void pool_reap_idle(void);
 void pool_stop_all(void);
@@ -174,6 +194,9 @@ char *pool_containers_json(void);
 
 /* codecache.c */
 int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *why, size_t whysz);
+/* Mirrors a code tree into an empty directory with hard links (the same file system). */
+int codecache_link(const char *from, const char *to);
+void remove_tree(const char *path);
 
 /* queue.c */
 void *dispatcher_main(void *arg);

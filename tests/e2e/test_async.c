@@ -122,21 +122,30 @@ static void a_full_queue_answers_429_with_retry_after(void)
 	snprintf(first, sizeof(first), "%s", jps(r->json, "requestId"));
 	r = http("GET", V1 "/functions/deep", key, NULL);
 	snprintf(id, sizeof(id), "%s", jps(r->json, "id"));
-	/* The backlog of a busy function, as the queue's own counter would hold it: 10,000 waiting. */
-	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 10000 >/dev/null", getenv("TF_STACK_DIR"), id);
-	CHECK(system(cmd) == 0, "cannot set the depth");
-	r = http("POST", V1 "/functions/deep/invoke-async", key, "{}");
-	/* A repeat asks for nothing new: it is answered even when the queue is full. */
-	struct resp *again = http_with_headers("POST", V1 "/functions/deep/invoke-async", "{}", auth,
-	                                       "Idempotency-Key: before-the-rush");
-	/* The operator sees whose backlog it is: the deepest of all. */
+	/*
+	 * The backlog of a busy function, as the queue's own counter would hold it:
+	 * 10,000 waiting. The leader recounts the counters from the rows every 30 s;
+	 * should that fall between the forging and the requests, forge again.
+	 */
+	struct resp *again = NULL, *q = NULL;
+	bool listed = false;
 	char op[1024];
-	struct resp *q = admin_token(op) ? http("GET", V1 "/runners", op, NULL) : NULL;
-	bool listed = q && jis(q->json, "queueDepth.asyncByFunction.0.functionId", id) &&
-	              jpi(q->json, "queueDepth.asyncByFunction.0.depth", 0) == 10000;
+	CHECK(admin_token(op), "no operator token");
+	for (int i = 0; i < 3 && !(r->status == 429 && listed); i++) {
+		snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 10000 >/dev/null",
+		         getenv("TF_STACK_DIR"), id);
+		CHECK(system(cmd) == 0, "cannot set the depth");
+		r = http("POST", V1 "/functions/deep/invoke-async", key, "{}");
+		/* A repeat asks for nothing new: it is answered even when the queue is full. */
+		again = http_with_headers("POST", V1 "/functions/deep/invoke-async", "{}", auth, "Idempotency-Key: before-the-rush");
+		/* The operator sees whose backlog it is: the deepest of all. */
+		q = http("GET", V1 "/runners", op, NULL);
+		listed = jis(q->json, "queueDepth.asyncByFunction.0.functionId", id) &&
+		         jpi(q->json, "queueDepth.asyncByFunction.0.depth", 0) == 10000;
+	}
 	snprintf(cmd, sizeof(cmd), "redis-cli -s '%s/run/redis.sock' HSET tf:async:depth %s 0 >/dev/null", getenv("TF_STACK_DIR"), id);
 	CHECK(system(cmd) == 0, "cannot reset the depth");
-	CHECK(listed, "the runner figures do not show the function's depth: %s", q ? q->body : "no operator token");
+	CHECK(listed, "the runner figures do not show the function's depth: %s", q->body);
 	CHECK(again->status == 202 && jis(again->json, "requestId", first), "a full queue refused a repeat: %ld %s",
 	      again->status, again->body);
 	CHECK(platform_error(r, 429, "TOO_MANY_REQUESTS") && resp_header(r, "Retry-After", hdr, sizeof(hdr)) && atoi(hdr) > 0,

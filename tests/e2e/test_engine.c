@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "platform.h"
 
@@ -113,9 +114,68 @@ static void async_invocations_wait_for_a_place_and_never_overlap(void)
 			      spans[k][1]);
 }
 
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A spare is an interpreter started before its function existed. Each handler
+ * says when its own interpreter started, lists /var/task, and fills 300 MB,
+ * which only a cgroup resized from the spare's 128 MB to the function's 512 allows.
+ */
+static void a_new_function_adopts_a_spare_started_before_it_existed(void)
+{
+	static const struct {
+		const char *runtime, *handler, *file, *code;
+	} cases[] = {
+		{ "nodejs20", "index.handler", "index.js",
+		  "const fs = require('fs');\n"
+		  "exports.handler = async () => {\n"
+		  "  const started = Date.now() / 1000 - process.uptime();\n"
+		  "  const big = Buffer.alloc(300 * 1024 * 1024, 1);\n"
+		  "  return { statusCode: 200, body: JSON.stringify({ started, files: fs.readdirSync('/var/task'), big: big.length }) };\n"
+		  "};\n" },
+		{ "python3.11", "main.handler", "main.py",
+		  "import json, os, time\n"
+		  "def handler(event, context):\n"
+		  "    with open('/proc/self/stat') as f:\n"
+		  "        ticks = int(f.read().rsplit(')', 1)[1].split()[19])\n"
+		  "    with open('/proc/uptime') as f:\n"
+		  "        up = float(f.read().split()[0])\n"
+		  "    started = time.time() - up + ticks / os.sysconf('SC_CLK_TCK')\n"
+		  "    big = b'\\x01' * (300 * 1024 * 1024)\n"
+		  "    return {'statusCode': 200, 'body': json.dumps({'started': started, 'files': os.listdir('/var/task'), 'big': len(big)})}\n" },
+	};
+	char key[128], tenant[80], id[64], name[64];
+	signup("spare", key, tenant);
+	CHECK_STATUS(http("POST", "/api/billing/upgrade", key, NULL), 200);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sleep_ms(1500);  /* the spares taken by earlier tests are booted again by now */
+		double before = wall_now();
+		snprintf(name, sizeof(name), "adopter-%zu", i);
+		if (!ready_fn(key, name, cases[i].runtime, cases[i].handler, cases[i].code, "{\"memoryMB\":512}", id))
+			return;
+		struct resp *r = invoke_fn(key, id, "{}");
+		json_object *b = body_json(r);
+		CHECK(r->status == 200 && b, "%s: %s", cases[i].runtime, r->body);
+		double started = json_object_get_double(jp(b, "started"));
+		bool own_code = json_object_array_length(jp(b, "files")) == 1 && jis(b, "files.0", cases[i].file);
+		long long big = jpi(b, "big", 0);
+		json_object_put(b);
+		CHECK(started > 0 && started < before, "%s: the interpreter started %.3f s after the function was created",
+		      cases[i].runtime, started - before);
+		CHECK(own_code, "%s: /var/task holds more than the function's code: %s", cases[i].runtime, r->body);
+		CHECK(big == 300LL * 1024 * 1024, "%s: %s", cases[i].runtime, r->body);
+	}
+}
+
 static const struct test tests[] = {
 	{ "engine: past its reserved concurrency a function is throttled (429), counted in throttles", reserved_concurrency_throttles_the_excess_with_429 },
 	{ "engine: reservedConcurrency is validated; 0 stops the function; null removes it", reserved_concurrency_is_validated_zero_stops_and_null_removes },
 	{ "engine: async invocations wait for a place and never overlap", async_invocations_wait_for_a_place_and_never_overlap },
+	{ "engine: a new function adopts a spare interpreter started before it existed, sized to its memory, seeing only its code", a_new_function_adopts_a_spare_started_before_it_existed },
 };
 const struct suite suite_engine = { tests, sizeof(tests) / sizeof(tests[0]) };

@@ -212,6 +212,8 @@ def main():
             if frame.get("type") == "load" and meta is None:
                 meta = frame
                 install_env(frame.get("env"))
+                # A spare booted before its code was there: forget what /var/task looked like.
+                importlib.invalidate_caches()
                 try:
                     handler = resolve_handler(safe_str(frame.get("handler")))
                 except LoadError as e:
