@@ -18,7 +18,7 @@ static const char SQL_BY_ID[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id 
 static const char SQL_BY_ID_LOCK[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
 static const char SQL_BY_NAME[] = FN_COLUMNS("code") " WHERE name = ? AND tenant_id = ? AND deleted_at IS NULL";
 static const char SQL_BY_NAME_LOCK[] = FN_COLUMNS("code") " WHERE name = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
-static const char SQL_LIST[] = FN_COLUMNS("NULL") " WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id";
+static const char SQL_LIST[] = FN_COLUMNS("NULL") " WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY seq";
 
 static void copy(char *dst, size_t n, const char *s)
 {

@@ -441,7 +441,7 @@ int platform_functions_list(struct req *r)
 	if (db_query(r->conn->db,
 	             "SELECT f.name, f.runtime, f.memory_mb, COALESCE(s.invocations, 0),"
 	             " DATE_FORMAT(s.last_invoked_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(f.created_at, '%Y-%m-%dT%H:%i:%sZ')"
-	             LIST_FILTER " ORDER BY f.created_at, f.id LIMIT ? OFFSET ?",
+	             LIST_FILTER " ORDER BY f.seq LIMIT ? OFFSET ?",
 	             DB_ARGS(DB_STR(r->who.tenant), DB_STR(runtime), DB_STR(runtime), DB_STR(tk), DB_STR(tag_key),
 	                     DB_STR(tag_value), DB_INT(limit), DB_INT(offset)), &rows) != 0 ||
 	    db_query(r->conn->db, "SELECT COUNT(*)" LIST_FILTER,

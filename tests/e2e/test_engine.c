@@ -172,10 +172,61 @@ static void a_new_function_adopts_a_spare_started_before_it_existed(void)
 	}
 }
 
+/* A pro tenant's Python function of memory_mb that returns 'ok'. */
+static bool sized_fn(const char *key, const char *name, int memory_mb)
+{
+	char body[256];
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"runtime\":\"Python311\",\"handler\":\"main.handler\",\"memorySize\":%d}",
+	         name, memory_mb);
+	return http("POST", V1 "/functions", key, body)->status == 201 &&
+	       upload_version(key, name, "def handler(e, c):\n    return 'ok'\n") == 1;
+}
+
+/* Invokes name; 1 when a new instance started, 0 when warm, -1 when it failed. */
+static int cold(const char *key, const char *name)
+{
+	struct resp *r = httpf("POST", key, "{\"payload\":{}}", V1 "/functions/%s/invoke", name);
+	json_object *c = jp(r->json, "wasColdStart");
+	if (r->status != 200 || !jis(r->json, "body", "ok") || c == NULL)
+		return -1;
+	return json_object_get_boolean(c) ? 1 : 0;
+}
+
+/*
+ * The test stack's runner may give its instances 8 GiB in all. Two 3 GiB
+ * functions fit; a third needs room, and the least recently used goes.
+ */
+static void the_memory_budget_evicts_the_least_recently_used(void)
+{
+	char key[128], tenant[80];
+	signup("budget", key, tenant);
+	CHECK_STATUS(http("POST", "/api/billing/upgrade", key, NULL), 200);
+	CHECK(sized_fn(key, "first", 3072) && sized_fn(key, "second", 3072) && sized_fn(key, "third", 3072), "functions");
+	CHECK(cold(key, "first") == 1 && cold(key, "second") == 1, "first runs");
+	CHECK(cold(key, "first") == 0 && cold(key, "second") == 0, "not kept warm");
+	/* first is now the least recently used of the two. */
+	CHECK(cold(key, "third") == 1, "third");
+	CHECK(cold(key, "second") == 0, "second, used after first, was evicted instead of it");
+	CHECK(cold(key, "first") == 1, "first was kept past the memory budget");
+}
+
+/* The test stack stops instances idle for 8 s. */
+static void an_idle_instance_is_stopped(void)
+{
+	char key[128], tenant[80];
+	signup("idle", key, tenant);
+	CHECK(sized_fn(key, "dozing", 128), "function");
+	CHECK(cold(key, "dozing") == 1 && cold(key, "dozing") == 0, "not warm after its first run");
+	sleep_ms(10000);
+	CHECK(cold(key, "dozing") == 1, "still warm after 10 s idle");
+}
+
 static const struct test tests[] = {
 	{ "engine: past its reserved concurrency a function is throttled (429), counted in throttles", reserved_concurrency_throttles_the_excess_with_429 },
 	{ "engine: reservedConcurrency is validated; 0 stops the function; null removes it", reserved_concurrency_is_validated_zero_stops_and_null_removes },
 	{ "engine: async invocations wait for a place and never overlap", async_invocations_wait_for_a_place_and_never_overlap },
+	{ "engine: past the memory budget the least recently used idle instance makes room", the_memory_budget_evicts_the_least_recently_used },
+	{ "engine: an instance idle past idle_seconds is stopped", an_idle_instance_is_stopped },
 	{ "engine: a new function adopts a spare interpreter started before it existed, sized to its memory, seeing only its code", a_new_function_adopts_a_spare_started_before_it_existed },
 };
 const struct suite suite_engine = { tests, sizeof(tests) / sizeof(tests[0]) };
