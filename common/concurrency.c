@@ -7,7 +7,9 @@
 #include "log.h"
 #include "timefmt.h"
 
+/* A place the request already holds (a redelivery after its worker died) is its own, renewed. */
 static const char TAKE[] =
+	"if redis.call('ZSCORE', KEYS[1], ARGV[4]) then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4]) return 1 end "
 	TF_CONC_FULL_LUA("KEYS[1]", "ARGV[1]", "ARGV[2]")
 	TF_CONC_TAKE_LUA("KEYS[1]", "ARGV[2]", "ARGV[3]", "ARGV[4]")
 	"return 1";

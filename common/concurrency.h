@@ -29,7 +29,8 @@
 	"if redis.call('ZCARD', " K ") >= reserved then return -2 end end "
 #define TF_CONC_TAKE_LUA(K, NOW, UNTIL, RID)                                               \
 	"if reserved >= 0 then redis.call('ZADD', " K ", " UNTIL ", " RID ") "                 \
-	"redis.call('PEXPIRE', " K ", tonumber(" UNTIL ") - tonumber(" NOW ") + " TF_STR(TF_CONC_SLACK_MS) ") end "
+	"local ttl = tonumber(" UNTIL ") - tonumber(" NOW ") + " TF_STR(TF_CONC_SLACK_MS) " "   \
+	"if redis.call('PTTL', " K ") < ttl then redis.call('PEXPIRE', " K ", ttl) end end "
 #define TF_STR_(x) #x
 #define TF_STR(x) TF_STR_(x)
 

@@ -62,9 +62,11 @@ static int quota_take(struct req *r, const struct job *j)
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
 	char *text = job_to_json(j);
+	/* The place is held until the latest the job can end: started at wait_until, then init and timeout. */
 	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 3 %s %s %s %s %b %s %d %lld %lld %s", QUOTA_AND_QUEUE, key,
 	                          TF_KEY_RUN_QUEUE, conc, limit, text, strlen(text), ttl, j->reserved_concurrency,
-	                          (long long)now_ms(), (long long)j->wait_until_ms, j->request_id);
+	                          (long long)now_ms(), (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
+	                          j->request_id);
 	free(text);
 	if (!rds_ok(rep)) {
 		if (rep)

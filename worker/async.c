@@ -24,7 +24,7 @@
 #define ASYNC_VISIBILITY_MS 30000   /* an entry idle this long lost its worker */
 #define ASYNC_CLAIM_EVERY_MS 5000
 #define ASYNC_MAX_RUNNING 4096
-#define ASYNC_THROTTLED_RETRY_S 1    /* a throttled invocation waits this long before its next chance */
+#define ASYNC_THROTTLED_MAX_WAIT_S 60  /* the longest a throttled invocation waits for its next chance */
 #define ASYNC_PLACE_SLACK_MS 10000   /* a concurrency place outlives its run's limit by this */
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -208,15 +208,18 @@ static enum start_result start(struct db *db, const struct job *j, struct try *t
 
 /*
  * The function runs its reserved concurrency already: as Lambda does with a
- * throttled event, try again shortly (the leader queues it when due), without
- * counting a try. Left pending when MariaDB cannot say so.
+ * throttled event, try again later (the leader queues it when due), without
+ * counting a try; the longer it has waited, the longer the wait, up to a minute.
+ * A Running row here lost its worker (this entry came back). Left pending when
+ * MariaDB cannot say so.
  */
 static void defer_throttled(struct db *db, struct rds *rds, const char *id, const struct job *j)
 {
 	if (db_exec(db,
-	            "UPDATE invocations SET status = 'Retrying', next_attempt_at = NOW(3) + INTERVAL ? SECOND"
-	            " WHERE request_id = ? AND status IN ('Queued', 'Retrying')",
-	            DB_ARGS(DB_INT(ASYNC_THROTTLED_RETRY_S), DB_STR(j->request_id)), NULL) != 0) {
+	            "UPDATE invocations SET status = 'Retrying', next_attempt_at = NOW(3) + INTERVAL"
+	            " LEAST(?, 1 + TIMESTAMPDIFF(SECOND, queued_at, NOW(3)) DIV 10) SECOND"
+	            " WHERE request_id = ? AND status IN ('Queued', 'Retrying', 'Running')",
+	            DB_ARGS(DB_INT(ASYNC_THROTTLED_MAX_WAIT_S), DB_STR(j->request_id)), NULL) != 0) {
 		log_warn("async %s throttled, and cannot be deferred: %s", j->request_id, db_error(db));
 		return;
 	}

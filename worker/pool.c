@@ -15,9 +15,11 @@
 #include "xalloc.h"
 
 #define SPARE_CHECK_MS 1000  /* the filler looks again this often even unasked */
+#define ROOM_WAIT_MS 5000    /* an invocation waits this long for room before failing */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spares_wanted = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t room = PTHREAD_COND_INITIALIZER;  /* an instance was released */
 static struct instance *slots;
 
 void pool_init(void)
@@ -29,35 +31,45 @@ void pool_init(void)
 	}
 }
 
-/* Memory the live instances may use, in MB (under the lock). */
-static long long live_memory_mb(void)
+/*
+ * Memory the instances are promised, in MB (under the lock): the live ones and
+ * those being started or adopted, at the size they are being given.
+ */
+static long long promised_mb(void)
 {
 	long long sum = 0;
 	for (int i = 0; i < W.max_instances; i++)
-		if (slots[i].live)
-			sum += slots[i].memory_mb;
+		if (slots[i].live || slots[i].busy)
+			sum += slots[i].budget_mb;
 	return sum;
 }
 
-/* The least recently used idle instance other than not, or NULL (under the lock). */
+/*
+ * The idle instance to stop first, other than not, or NULL (under the lock):
+ * a spare (booted again in milliseconds) before any function's instance, then
+ * the least recently used.
+ */
 static struct instance *least_recent_idle(const struct instance *not)
 {
 	struct instance *lru = NULL;
 	for (int i = 0; i < W.max_instances; i++) {
 		struct instance *in = &slots[i];
-		if (in != not && in->live && !in->busy && (lru == NULL || in->last_used_ms < lru->last_used_ms))
+		if (in == not || !in->live || in->busy)
+			continue;
+		if (lru == NULL || (in->spare && !lru->spare) ||
+		    (in->spare == lru->spare && in->last_used_ms < lru->last_used_ms))
 			lru = in;
 	}
 	return lru;
 }
 
-struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how)
+/* Picks and holds an instance for key (under the lock); victims get the idle ones to stop for room. */
+static struct instance *pick(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how,
+                             struct instance **victims, int *nvictims, int max_victims)
 {
-	struct instance *warm = NULL, *spare = NULL, *free_slot = NULL, *victims[16];
-	int nvictims = 0;
+	struct instance *warm = NULL, *spare = NULL, *free_slot = NULL;
 
-	*how = ACQ_NONE;
-	pthread_mutex_lock(&lock);
+	*nvictims = 0;
 	for (int i = 0; i < W.max_instances; i++) {
 		struct instance *in = &slots[i];
 		if (in->busy)
@@ -76,19 +88,19 @@ struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int
 	}
 	struct instance *got = warm ? warm : spare ? spare : free_slot ? free_slot : least_recent_idle(NULL);
 	if (got && got != warm) {
-		/* Room in the memory budget: idle instances go, least recently used first. */
-		long long need = live_memory_mb() - (got->live ? got->memory_mb : 0) + memory_mb;
-		for (struct instance *v; need > W.memory_budget_mb && nvictims < (int)TF_ARRAY_LEN(victims);) {
+		/* Room in the memory budget: idle instances go, spares and the least recently used first. */
+		long long need = promised_mb() - ((got->live || got->busy) ? got->budget_mb : 0) + memory_mb;
+		for (struct instance *v; need > W.memory_budget_mb && *nvictims < max_victims;) {
 			if ((v = least_recent_idle(got)) == NULL)
 				break;
 			v->busy = true;
-			victims[nvictims++] = v;
-			need -= v->memory_mb;
+			victims[(*nvictims)++] = v;
+			need -= v->budget_mb;
 		}
 		if (need > W.memory_budget_mb) {
-			for (int i = 0; i < nvictims; i++)
+			for (int i = 0; i < *nvictims; i++)
 				victims[i]->busy = false;
-			nvictims = 0;
+			*nvictims = 0;
 			got = NULL;
 		}
 	}
@@ -96,7 +108,25 @@ struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int
 		got->busy = true;
 		*how = got == warm ? ACQ_WARM : got == spare ? ACQ_SPARE : ACQ_NEW;
 		got->spare = false;  /* adopted: the filler counts one spare fewer at once */
+		got->budget_mb = memory_mb;
 	}
+	return got;
+}
+
+struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how)
+{
+	struct instance *got, *victims[16];
+	int nvictims = 0;
+	struct timespec until;
+
+	/* Without room now, wait a little for running instances to finish before giving up. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ROOM_WAIT_MS / 1000;
+	*how = ACQ_NONE;
+	pthread_mutex_lock(&lock);
+	while ((got = pick(key, rt, memory_mb, how, victims, &nvictims, (int)TF_ARRAY_LEN(victims))) == NULL &&
+	       !W.stopping && pthread_cond_timedwait(&room, &lock, &until) == 0)
+		;
 	pthread_mutex_unlock(&lock);
 
 	for (int i = 0; i < nvictims; i++) {
@@ -118,18 +148,29 @@ void pool_release(struct instance *in)
 	pthread_mutex_lock(&lock);
 	in->last_used_ms = mono_ms();
 	in->busy = false;
-	if (!in->live)
+	if (!in->live) {
 		in->spare = false;
+		in->budget_mb = 0;
+	}
+	pthread_cond_broadcast(&room);
+	pthread_mutex_unlock(&lock);
+}
+
+void pool_name(struct instance *in, const char *key, const char *label)
+{
+	pthread_mutex_lock(&lock);
+	snprintf(in->key, sizeof(in->key), "%s", key);
+	snprintf(in->label, sizeof(in->label), "%s", label);
 	pthread_mutex_unlock(&lock);
 }
 
 /* Takes every idle instance that matches, marks it busy, and stops it unlocked. */
-static void stop_where(bool (*pick)(const struct instance *, int64_t), int64_t now)
+static void stop_where(bool (*matches)(const struct instance *, int64_t), int64_t now)
 {
 	for (int i = 0; i < W.max_instances; i++) {
 		struct instance *in = &slots[i];
 		pthread_mutex_lock(&lock);
-		bool take = in->live && !in->busy && pick(in, now);
+		bool take = in->live && !in->busy && matches(in, now);
 		if (take)
 			in->busy = true;
 		pthread_mutex_unlock(&lock);
@@ -180,12 +221,13 @@ static struct instance *spare_slot(const struct runtime_def *rt)
 		else if (!in->live && !in->busy && got == NULL)
 			got = in;
 	}
-	if (have >= W.prestart || live_memory_mb() + TF_MIN_MEMORY_MB > W.memory_budget_mb)
+	if (have >= W.prestart || promised_mb() + TF_MIN_MEMORY_MB > W.memory_budget_mb)
 		got = NULL;
 	if (got) {
 		got->busy = true;
 		got->spare = true;  /* counted from now, so that no other thread boots it twice */
 		got->rt = rt;
+		got->budget_mb = TF_MIN_MEMORY_MB;
 	}
 	pthread_mutex_unlock(&lock);
 	return got;

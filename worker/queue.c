@@ -56,8 +56,9 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 			pool_release(in);
 			return;
 		}
-		snprintf(in->key, sizeof(in->key), "%s", key);
-		snprintf(in->label, sizeof(in->label), "%s:v%d", j->function_name, j->version);
+		char label[96];
+		snprintf(label, sizeof(label), "%s:v%d", j->function_name, j->version);
+		pool_name(in, key, label);
 	}
 	instance_invoke(in, j, oc, logs);
 	pool_release(in);

@@ -20,7 +20,7 @@
 #define UPKEEP_EVERY_MS 30000
 #define RUNNING_LOST_S 1200         /* past the longest timeout and the visibility timeout: its worker is gone */
 #define PURGE_BATCH 20              /* functions purged per round, to keep each short */
-#define EXPIRE_BATCH 1000           /* finished invocations dropped per round */
+#define EXPIRE_BATCH 200            /* finished invocations dropped per round, in one transaction */
 #define DAY_S 86400
 #define RETENTION_MAX_S (10LL * 365 * DAY_S)
 
@@ -55,7 +55,8 @@ static void sweep(struct rds *rds, struct db *db)
 	             "SELECT request_id, job, status FROM invocations WHERE invocation_type = 'Event' AND job IS NOT NULL AND ("
 	             " (status = 'Queued' AND queued_at < NOW(3) - INTERVAL ? SECOND)"
 	             " OR (status = 'Retrying' AND next_attempt_at <= NOW(3))"
-	             " OR (status = 'Running' AND started_at < NOW(3) - INTERVAL ? SECOND)) LIMIT ?",
+	             " OR (status = 'Running' AND started_at < NOW(3) - INTERVAL ? SECOND))"
+	             " ORDER BY COALESCE(next_attempt_at, queued_at) LIMIT ?",
 	             DB_ARGS(DB_INT(W.requeue_after_s), DB_INT(RUNNING_LOST_S), DB_INT(SWEEP_BATCH)), &rows) != 0) {
 		log_warn("sweep: %s", db_error(db));
 		return;
@@ -187,17 +188,19 @@ static void expire_results(struct db *db)
 		log_warn("results retention: %s", db_error(db));
 		return;
 	}
-	for (size_t i = 0; i < rows->nrows; i++) {
+	/* One transaction for the batch; a row re-driven meanwhile is no longer final and keeps its logs. */
+	int rc = db_begin(db);
+	for (size_t i = 0; i < rows->nrows && rc == 0; i++) {
 		const char *rid = db_val(rows, i, 0);
-		if (db_begin(db) != 0 ||
-		    db_exec(db, "DELETE FROM invocation_logs WHERE request_id = ?", DB_ARGS(DB_STR(rid)), NULL) != 0 ||
-		    db_exec(db, "DELETE FROM invocations WHERE request_id = ? AND status IN ('Succeeded', 'Failed', 'DeadLettered')",
-		            DB_ARGS(DB_STR(rid)), NULL) != 0 ||
-		    db_commit(db) != 0) {
-			log_warn("results retention of %s: %s", rid, db_error(db));
-			db_rollback(db);
-			break;
-		}
+		uint64_t n = 0;
+		rc = db_exec(db, "DELETE FROM invocations WHERE request_id = ? AND status IN ('Succeeded', 'Failed', 'DeadLettered')",
+		             DB_ARGS(DB_STR(rid)), &n);
+		if (rc == 0 && n == 1)
+			rc = db_exec(db, "DELETE FROM invocation_logs WHERE request_id = ?", DB_ARGS(DB_STR(rid)), NULL);
+	}
+	if (rc != 0 || db_commit(db) != 0) {
+		log_warn("results retention: %s", db_error(db));
+		db_rollback(db);
 	}
 	db_rows_free(rows);
 }

@@ -78,7 +78,8 @@ struct instance {
 	const struct runtime_def *rt;
 	struct cgroup cg;
 	int64_t last_used_ms;      /* monotonic */
-	int memory_mb;             /* what its cgroup allows */
+	int memory_mb;             /* what its cgroup allows (its owner's to change) */
+	int budget_mb;             /* what the memory budget counts for it (under the pool's lock) */
 	bool busy;
 	bool live;
 	bool spare;                /* booted ahead of need: no function loaded yet */
@@ -183,6 +184,8 @@ enum acquired {
 };
 /* An instance for key marked busy, making room in slots and memory if need be; NULL when none. */
 struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how);
+/* Names the function version an instance now serves (read by other threads under the lock). */
+void pool_name(struct instance *in, const char *key, const char *label);
 /* Keeps W.prestart spares of every runtime booted (a thread of its own). */
 void *spares_main(void *arg);
 void pool_release(struct instance *in);
