@@ -7,10 +7,12 @@ tf_build() {
 		if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 			./autogen.sh >/dev/null 2>&1 || die "autogen.sh failed"
 		fi
-		mkdir -p build
-		if [ ! -f build/Makefile ]; then
-			(cd build && ../configure -q) || die "configure failed (see build/config.log)"
+		local flags=()
+		[ "$TF_BUILD" = "$TF_REPO/build" ] || flags=(--enable-sanitizers)
+		mkdir -p "$TF_BUILD"
+		if [ ! -f "$TF_BUILD/Makefile" ]; then
+			(cd "$TF_BUILD" && ../configure -q "${flags[@]}") || die "configure failed (see $TF_BUILD/config.log)"
 		fi
-		make -C build -s -j"$(nproc)" >/dev/null || die "the build failed"
+		make -C "$TF_BUILD" -s -j"$(nproc)" >/dev/null || die "the build failed"
 	)
 }

@@ -139,11 +139,11 @@ stack_start() { # dir port
 	start_mariadb "$dir"
 	start_redis "$dir"
 	# Migrations, then (once) the operator's first Admin with a random password.
-	"$TF_REPO/build/fcgi-app/tf-api" --config "$dir/taufunctions.conf" \
+	"$TF_BUILD/fcgi-app/tf-api" --config "$dir/taufunctions.conf" \
 		--bootstrap-admin "$dir/credentials.json" --base-url "http://127.0.0.1:$port" \
 		>>"$dir/log/tf-api.log" 2>&1 || die "migrations or the first Admin failed; see $dir/log/tf-api.log"
-	start_daemon "$dir" tf-api "$TF_REPO/build/fcgi-app/tf-api"
-	start_daemon "$dir" tf-worker "$TF_REPO/build/worker/tf-worker"
+	start_daemon "$dir" tf-api "$TF_BUILD/fcgi-app/tf-api"
+	start_daemon "$dir" tf-worker "$TF_BUILD/worker/tf-worker"
 	start_nginx "$dir" "$port"
 	if ! wait_for 90 healthy "$port"; then
 		stack_logs "$dir"
@@ -174,7 +174,7 @@ kill_one() { # dir name
 }
 
 start_worker() { # dir
-	start_daemon "$1" tf-worker "$TF_REPO/build/worker/tf-worker"
+	start_daemon "$1" tf-worker "$TF_BUILD/worker/tf-worker"
 }
 
 stack_stop() { # dir
