@@ -186,3 +186,26 @@ int fn_by_name(struct req *r, bool for_update, struct fn *f)
 {
 	return fn_load(r, FN_BY_NAME, r->params[0], for_update, f);
 }
+
+int fn_page(struct req *r, const char *page_sql, const char *count_sql, const char *what, struct db_rows **rows,
+            struct db_rows **count)
+{
+	long long limit, offset;
+	struct fn f;
+
+	*rows = *count = NULL;
+	if (page_params(r, &limit, &offset) != 0)
+		return tf_fail(&r->err, TF_E_VALIDATION, "Invalid query parameters");
+	if (fn_by_name(r, false, &f) != 0)
+		return -1;
+	int rc = db_query(r->conn->db, page_sql, DB_ARGS(DB_STR(f.id), DB_INT(limit), DB_INT(offset)), rows);
+	if (rc == 0)
+		rc = db_query(r->conn->db, count_sql, DB_ARGS(DB_STR(f.id)), count);
+	fn_free(&f);
+	if (rc != 0) {
+		db_rows_free(*rows);
+		*rows = NULL;
+		return req_db_fail(r, what);
+	}
+	return 0;
+}

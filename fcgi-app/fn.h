@@ -64,5 +64,12 @@ json_object *version_string(long long version);
 json_object *fn_platform_json(struct req *r, const struct fn *f, bool detail);
 /* A platform function of the caller's tenant by name, or 404 (the route's {name}). */
 int fn_by_name(struct req *r, bool for_update, struct fn *f);
+/*
+ * One page of rows of the function named in the route: page_sql takes the
+ * function id, limit and offset (from the query string), count_sql the id alone.
+ * -1 with r->err set (what names the rows in a database error).
+ */
+int fn_page(struct req *r, const char *page_sql, const char *count_sql, const char *what, struct db_rows **rows,
+            struct db_rows **count);
 
 #endif

@@ -77,28 +77,16 @@ int platform_invocation_get(struct req *r)
 /* GET /api/v1/functions/{name}/dead-letters — asynchronous invocations that failed every try */
 int platform_dead_letters(struct req *r)
 {
-	struct db_rows *rows = NULL, *count = NULL;
-	long long limit, offset;
-	struct fn f;
+	struct db_rows *rows, *count;
 
-	if (page_params(r, &limit, &offset) != 0)
-		return tf_fail(&r->err, TF_E_VALIDATION, "Invalid query parameters");
-	if (fn_by_name(r, false, &f) != 0)
+	if (fn_page(r,
+	            "SELECT request_id, attempts, error_type, error_message, DATE_FORMAT(queued_at, '%Y-%m-%dT%H:%i:%sZ'),"
+	            " DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ'), JSON_EXTRACT(job, '$.payload'), version"
+	            " FROM invocations WHERE function_id = ? AND status = 'DeadLettered'"
+	            " ORDER BY finished_at DESC LIMIT ? OFFSET ?",
+	            "SELECT COUNT(*) FROM invocations WHERE function_id = ? AND status = 'DeadLettered'", "dead letters",
+	            &rows, &count) != 0)
 		return -1;
-	int rc = db_query(r->conn->db,
-	                  "SELECT request_id, attempts, error_type, error_message, DATE_FORMAT(queued_at, '%Y-%m-%dT%H:%i:%sZ'),"
-	                  " DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ'), JSON_EXTRACT(job, '$.payload'), version"
-	                  " FROM invocations WHERE function_id = ? AND status = 'DeadLettered'"
-	                  " ORDER BY finished_at DESC LIMIT ? OFFSET ?",
-	                  DB_ARGS(DB_STR(f.id), DB_INT(limit), DB_INT(offset)), &rows);
-	if (rc == 0)
-		rc = db_query(r->conn->db, "SELECT COUNT(*) FROM invocations WHERE function_id = ? AND status = 'DeadLettered'",
-		              DB_ARGS(DB_STR(f.id)), &count);
-	fn_free(&f);
-	if (rc != 0) {
-		db_rows_free(rows);
-		return req_db_fail(r, "dead letters");
-	}
 	json_object *list = json_object_new_array();
 	for (size_t i = 0; i < rows->nrows; i++) {
 		json_object *d = json_object_new_object();

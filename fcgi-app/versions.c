@@ -228,23 +228,11 @@ static json_object *version_json(struct req *r, const struct db_rows *rows, size
 /* GET /api/v1/functions/{name}/versions — List Function Versions */
 int platform_versions_list(struct req *r)
 {
-	struct db_rows *rows = NULL, *count = NULL;
-	long long limit, offset;
-	struct fn f;
+	struct db_rows *rows, *count;
 
-	if (page_params(r, &limit, &offset) != 0)
-		return tf_fail(&r->err, TF_E_VALIDATION, "Invalid query parameters");
-	if (fn_by_name(r, false, &f) != 0)
+	if (fn_page(r, VERSION_COLUMNS " WHERE v.function_id = ? ORDER BY v.number DESC LIMIT ? OFFSET ?",
+	            "SELECT COUNT(*) FROM versions WHERE function_id = ?", "version list", &rows, &count) != 0)
 		return -1;
-	int rc = db_query(r->conn->db, VERSION_COLUMNS " WHERE v.function_id = ? ORDER BY v.number DESC LIMIT ? OFFSET ?",
-	                  DB_ARGS(DB_STR(f.id), DB_INT(limit), DB_INT(offset)), &rows);
-	if (rc == 0)
-		rc = db_query(r->conn->db, "SELECT COUNT(*) FROM versions WHERE function_id = ?", DB_ARGS(DB_STR(f.id)), &count);
-	fn_free(&f);
-	if (rc != 0) {
-		db_rows_free(rows);
-		return req_db_fail(r, "version list");
-	}
 	json_object *list = json_object_new_array();
 	for (size_t i = 0; i < rows->nrows; i++) {
 		json_object *v = json_object_new_object();

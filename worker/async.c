@@ -21,8 +21,8 @@
 #include "worker.h"
 
 #define ASYNC_BLOCK_MS 1000
-#define ASYNC_VISIBILITY_MS 30000   /* an entry idle this long lost its worker */
-#define ASYNC_CLAIM_EVERY_MS 5000
+/* An entry idle for [async] visibility_timeout_ms lost its worker; each consumer looks six times as often. */
+#define ASYNC_CLAIM_EVERY_MS (W.visibility_ms / 6)
 #define ASYNC_MAX_RUNNING 4096
 #define ASYNC_THROTTLED_MAX_WAIT_S 60  /* the longest a throttled invocation waits for its next chance */
 #define ASYNC_PLACE_SLACK_MS 10000   /* a concurrency place outlives its run's limit by this */
@@ -306,7 +306,7 @@ void *async_main(void *arg)
 		if (!backlog && mono_ms() - last_claim > ASYNC_CLAIM_EVERY_MS) {
 			/* One entry a dead worker left behind, if any, becomes ours. */
 			rep = rds_cmd(rds, "XAUTOCLAIM %s %s %s %d 0-0 COUNT 1", TF_KEY_ASYNC, TF_GROUP_RUNNERS, me,
-			              ASYNC_VISIBILITY_MS);
+			              W.visibility_ms);
 			last_claim = mono_ms();
 			if (rds_ok(rep) && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
 			    rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {

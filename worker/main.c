@@ -157,6 +157,7 @@ static void load_settings(void)
 	/* Lambda waits about a minute before the first retry and doubles it for the next. */
 	W.retry_backoff_ms = config_int(c, "async", "retry_backoff_ms", 60000, 1, 3600000);
 	W.requeue_after_s = (int)config_int(c, "async", "requeue_after_seconds", 30, 1, 86400);
+	W.visibility_ms = (int)config_int(c, "async", "visibility_timeout_ms", 30000, 1000, 3600000);
 	db_library_init();
 	db_config_from(c, &W.dbc, true);
 	rds_config_from(c, &W.rdc);
@@ -219,11 +220,16 @@ int main(int argc, char **argv)
 	struct rds *rds = rds_open(&W.rdc);
 	struct db *db = db_open(&W.dbc);
 	log_info("runner %s ready: %d slots, runtimes %s", W.id, W.slots, runtimes);
-	int64_t last_beat = 0;
+	int64_t last_beat = 0, last_touch = 0;
+	/* Running async entries are renewed well within their visibility timeout. */
+	int touch_every_ms = W.visibility_ms / 3 < TF_HEARTBEAT_MS ? W.visibility_ms / 3 : TF_HEARTBEAT_MS;
 	while (!stop_signal) {
+		if (mono_ms() - last_touch >= touch_every_ms) {
+			async_touch(rds);
+			last_touch = mono_ms();
+		}
 		if (mono_ms() - last_beat >= TF_HEARTBEAT_MS) {
 			heartbeat(rds, db, runtimes);
-			async_touch(rds);
 			scheduler_tick(rds, db);
 			last_beat = mono_ms();
 		}

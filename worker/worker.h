@@ -122,6 +122,7 @@ struct worker {
 	int tmp_mb;
 	long long retry_backoff_ms;    /* before an async invocation's first retry; doubles after */
 	int requeue_after_s;           /* a Queued row no stream holds waits this long for the sweep */
+	int visibility_ms;             /* an async entry not renewed this long is taken over */
 	int64_t started_ms;
 	volatile bool stopping;
 };

@@ -177,7 +177,20 @@ start_worker() { # dir
 	start_daemon "$1" tf-worker "$TF_BUILD/worker/tf-worker"
 }
 
+# A second runner on the same stack (its own id, directory and sandbox uids), as
+# another node of a cluster would be; stopped with kill_one DIR tf-worker-b.
+start_second_worker() { # dir
+	local dir=$1 hash base wdir
+	hash=$(dir_hash "$dir")
+	base=$(awk -F' *= *' '/^uid_base/ {print $2}' "$dir/taufunctions.conf")
+	wdir="$(awk -F' *= *' '/^dir = / {print $2}' "$dir/taufunctions.conf")-b"
+	mkdir -p "$wdir"
+	chmod 0711 "$wdir"
+	TF_WORKER_ID="runner-$hash-b" TF_WORKER_DIR="$wdir" TF_SANDBOX_UID_BASE=$((base + 2048)) \
+		start_daemon "$dir" tf-worker-b "$TF_BUILD/worker/tf-worker"
+}
+
 stack_stop() { # dir
 	local p
-	for p in "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
+	for p in tf-worker-b "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
 }

@@ -252,6 +252,27 @@ static void a_killed_worker_loses_no_accepted_invocation(void)
 	CHECK(ok == accepted, "%d of %d accepted invocations did not succeed", accepted - ok, accepted);
 }
 
+static void another_worker_takes_over_a_dead_workers_invocations(void)
+{
+	static char ids[64][64];
+	char key[128];
+	int refused, dups;
+	CHECK(async_fn(key, "takeover", "relay", "import time\ndef handler(e, c):\n    time.sleep(0.3)\n    return 'relayed'\n", NULL),
+	      "function");
+	int accepted = burst(key, "relay", 64, ids, &refused);
+	sleep_ms(300);  /* the first worker is in the middle of some */
+	CHECK(stack_ctl("kill_one", "tf-worker") == 0, "cannot kill the worker");
+	/* It never comes back: a second runner must take over what it had claimed. */
+	CHECK(stack_ctl("start_second_worker", NULL) == 0, "cannot start a second worker");
+	int ok = all_succeed(key, "relay", ids, accepted, 120, &dups);
+	stack_ctl("kill_one", "tf-worker-b");
+	CHECK(stack_ctl("start_worker", NULL) == 0, "cannot start the worker again");
+	printf("# first worker killed for good: %d accepted, %d succeeded on the second, %d tried again after the takeover\n",
+	       accepted, ok, dups);
+	CHECK(accepted == 64 && ok == accepted, "%d of %d accepted invocations did not succeed", accepted - ok, accepted);
+	CHECK(dups > 0, "no invocation the dead worker was running was taken over");
+}
+
 static void a_killed_redis_loses_no_accepted_invocation(void)
 {
 	static char ids[300][64];
@@ -321,6 +342,7 @@ static const struct test tests[] = {
 	{ "async: an event past its maxEventAgeSeconds is dead-lettered without a try", an_event_past_its_max_age_is_dead_lettered_untried },
 	{ "async: finished results are dropped after their retention", results_are_dropped_after_their_retention },
 	{ "async: 500 invocations, worker SIGKILLed mid-burst: none lost", a_killed_worker_loses_no_accepted_invocation },
+	{ "async: a second worker takes over a dead worker's invocations after the visibility timeout", another_worker_takes_over_a_dead_workers_invocations },
 	{ "async: Redis SIGKILLed mid-burst: no accepted invocation lost", a_killed_redis_loses_no_accepted_invocation },
 	{ "async: Redis emptied mid-burst: the leader queues the lost invocations again", a_redis_that_lost_its_data_loses_no_accepted_invocation },
 	{ "async: without MariaDB nothing is accepted (503); it recovers by itself", without_mariadb_nothing_is_accepted_and_it_recovers },
