@@ -209,3 +209,14 @@ int fn_page(struct req *r, const char *page_sql, const char *count_sql, const ch
 	}
 	return 0;
 }
+
+int fn_page_reply(struct req *r, const char *field, json_object *list, struct db_rows *rows, struct db_rows *count)
+{
+	json_object *o = json_object_new_object();
+	jadd_str(o, "functionName", r->params[0]);
+	json_object_object_add(o, field, list);
+	jadd_int(o, "total", db_ll(count, 0, 0, 0));
+	db_rows_free(rows);
+	db_rows_free(count);
+	return req_reply(r, 200, o);
+}

@@ -71,5 +71,7 @@ int fn_by_name(struct req *r, bool for_update, struct fn *f);
  */
 int fn_page(struct req *r, const char *page_sql, const char *count_sql, const char *what, struct db_rows **rows,
             struct db_rows **count);
+/* Answers {functionName, <field>: list, total} and frees fn_page's rows. */
+int fn_page_reply(struct req *r, const char *field, json_object *list, struct db_rows *rows, struct db_rows *count);
 
 #endif

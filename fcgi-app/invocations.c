@@ -102,13 +102,7 @@ int platform_dead_letters(struct req *r)
 		jadd_int(d, "version", db_ll(rows, i, 7, 0));
 		json_object_array_add(list, d);
 	}
-	json_object *o = json_object_new_object();
-	jadd_str(o, "functionName", r->params[0]);
-	json_object_object_add(o, "deadLetters", list);
-	jadd_int(o, "total", db_ll(count, 0, 0, 0));
-	db_rows_free(rows);
-	db_rows_free(count);
-	return req_reply(r, 200, o);
+	return fn_page_reply(r, "deadLetters", list, rows, count);
 }
 
 /* POST /api/v1/functions/{name}/invocations/{requestId}/redrive — a dead letter tried again */

@@ -244,13 +244,7 @@ int platform_versions_list(struct req *r)
 		jadd_str(v, "createdAt", db_val(rows, i, 8));
 		json_object_array_add(list, v);
 	}
-	json_object *out = json_object_new_object();
-	jadd_str(out, "functionName", r->params[0]);
-	json_object_object_add(out, "versions", list);
-	jadd_int(out, "total", db_ll(count, 0, 0, 0));
-	db_rows_free(rows);
-	db_rows_free(count);
-	return req_reply(r, 200, out);
+	return fn_page_reply(r, "versions", list, rows, count);
 }
 
 /* A {version} route parameter: "6" or "v6". */
