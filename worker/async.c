@@ -163,7 +163,7 @@ enum start_result {
 
 /*
  * As Lambda, an event older than its maxEventAgeSeconds is not tried (again): it
- * becomes a dead letter. START_RUN when it is young enough.
+ * becomes a dead letter. START_RUN when it is young enough (or not waiting at all).
  */
 static enum start_result expire_if_old(struct db *db, const struct job *j)
 {
@@ -191,11 +191,15 @@ static enum start_result start(struct db *db, const struct job *j, struct try *t
 	if (db_exec(db,
 	            "UPDATE invocations SET status = 'Running', attempts = attempts + 1, tries = tries + 1,"
 	            " started_at = NOW(3) WHERE request_id = ? AND (status IN ('Queued', 'Running')"
-	            " OR (status = 'Retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW(3))))",
-	            DB_ARGS(DB_STR(j->request_id)), &n) != 0)
+	            " OR (status = 'Retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW(3))))"
+	            " AND (status = 'Running' OR queued_at >= NOW(3) - INTERVAL ? SECOND)",
+	            DB_ARGS(DB_STR(j->request_id), DB_INT(j->max_event_age_s)), &n) != 0)
 		return START_DB_FAILED;
-	if (n != 1)
-		return START_NOT_WAITING;
+	if (n != 1) {
+		/* Not waiting, or too old: only the latter changes the row (the rare path pays the second write). */
+		enum start_result old = expire_if_old(db, j);
+		return old == START_RUN ? START_NOT_WAITING : old;
+	}
 	if (db_query(db, "SELECT attempts, tries, TIMESTAMPDIFF(SECOND, queued_at, NOW(3)) FROM invocations"
 	                 " WHERE request_id = ?", DB_ARGS(DB_STR(j->request_id)), &rows) != 0)
 		return START_DB_FAILED;
@@ -215,16 +219,24 @@ static enum start_result start(struct db *db, const struct job *j, struct try *t
  */
 static void defer_throttled(struct db *db, struct rds *rds, const char *id, const struct job *j)
 {
-	if (db_exec(db,
-	            "UPDATE invocations SET status = 'Retrying', next_attempt_at = NOW(3) + INTERVAL"
-	            " LEAST(?, 1 + TIMESTAMPDIFF(SECOND, queued_at, NOW(3)) DIV 10) SECOND"
-	            " WHERE request_id = ? AND status IN ('Queued', 'Retrying', 'Running')",
-	            DB_ARGS(DB_INT(ASYNC_THROTTLED_MAX_WAIT_S), DB_STR(j->request_id)), NULL) != 0) {
+	enum start_result old = expire_if_old(db, j);
+	uint64_t n = 0;
+
+	if (old == START_TOO_OLD) {
+		for (int i = depth_down(rds, j); i > 0; i--)
+			freeReplyObject(rds_reply(rds));
+	} else if (old == START_DB_FAILED ||
+	           db_exec(db,
+	                   "UPDATE invocations SET status = 'Retrying', next_attempt_at = NOW(3) + INTERVAL"
+	                   " LEAST(?, 1 + TIMESTAMPDIFF(SECOND, queued_at, NOW(3)) DIV 10) SECOND"
+	                   " WHERE request_id = ? AND status IN ('Queued', 'Retrying', 'Running')",
+	                   DB_ARGS(DB_INT(ASYNC_THROTTLED_MAX_WAIT_S), DB_STR(j->request_id)), &n) != 0) {
 		log_warn("async %s throttled, and cannot be deferred: %s", j->request_id, db_error(db));
 		return;
 	}
 	let_go(rds, id, j);
-	conc_record_throttle(rds, j->tenant, j->function_id);
+	if (n == 1)
+		conc_record_throttle(rds, j->tenant, j->function_id);  /* not a redelivery of a finished one */
 }
 
 static void handle(struct db *db, struct rds *rds, const char *me, redisReply *entry)
@@ -249,21 +261,17 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 		return;
 	}
 	struct try tr = { 1, 1, 0 };
-	enum start_result started = expire_if_old(db, &j);
-	int place = 0;
-	if (started == START_RUN) {
-		int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
-		place = conc_take(rds, &j, until);
-		if (place != 1) {
-			if (place == 0)
-				defer_throttled(db, rds, id, &j);
-			job_free(&j);  /* on a Redis failure the entry stays pending and is claimed again */
-			return;
-		}
-		started = start(db, &j, &tr);
+	int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
+	int place = conc_take(rds, &j, until);
+	if (place != 1) {
+		if (place == 0)
+			defer_throttled(db, rds, id, &j);
+		job_free(&j);  /* on a Redis failure the entry stays pending and is claimed again */
+		return;
 	}
+	enum start_result started = start(db, &j, &tr);
 	if (started != START_RUN) {
-		int replies = place == 1 ? conc_give_back(rds, &j) : 0;
+		int replies = conc_give_back(rds, &j);
 		if (started == START_TOO_OLD)
 			replies += depth_down(rds, &j);
 		for (int i = 0; i < replies; i++)
