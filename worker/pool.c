@@ -115,8 +115,13 @@ static struct instance *pick(const char *key, const struct runtime_def *rt, int 
 
 struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how)
 {
-	struct instance *got, *victims[16];
+	/* As many victims as it takes, every idle instance at the most: room for them once per thread. */
+	static __thread struct instance **victims;
+	struct instance *got;
 	int nvictims = 0;
+
+	if (victims == NULL)
+		victims = xcalloc((size_t)W.max_instances, sizeof(*victims));
 	struct timespec until;
 
 	/* Without room now, wait a little for running instances to finish before giving up. */
@@ -124,7 +129,7 @@ struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int
 	until.tv_sec += ROOM_WAIT_MS / 1000;
 	*how = ACQ_NONE;
 	pthread_mutex_lock(&lock);
-	while ((got = pick(key, rt, memory_mb, how, victims, &nvictims, (int)TF_ARRAY_LEN(victims))) == NULL &&
+	while ((got = pick(key, rt, memory_mb, how, victims, &nvictims, W.max_instances)) == NULL &&
 	       !W.stopping && pthread_cond_timedwait(&room, &lock, &until) == 0)
 		;
 	pthread_mutex_unlock(&lock);
