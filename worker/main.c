@@ -81,10 +81,15 @@ static void setup_dirs(void)
 		fatal("worker.dir is too long");
 	if (mkdir(W.dir, 0711) != 0 && errno != EEXIST)
 		fatal("cannot create worker.dir %s: %s", W.dir, strerror(errno));
-	/* code/: packages by digest; task/: the spares' own directories, code linked in on adoption. */
+	/*
+	 * code/: packages by digest; task/: the spares' own directories, code linked in
+	 * on adoption, emptied here since no instance of an earlier run survives it.
+	 */
 	const char *subdirs[] = { "code", "task" };
 	for (size_t i = 0; i < TF_ARRAY_LEN(subdirs); i++) {
 		strfmt(sub, sizeof(sub), "%s/%s", W.dir, subdirs[i]);
+		if (strcmp(subdirs[i], "task") == 0)
+			remove_tree(sub);
 		if (mkdir(sub, 0711) != 0 && errno != EEXIST)
 			fatal("cannot create %s: %s", sub, strerror(errno));
 	}
