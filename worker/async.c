@@ -97,6 +97,53 @@ static struct verdict judge(const struct job *j, const struct outcome *oc, const
 	return v;
 }
 
+/*
+ * A function's reserved concurrency as it is now, not as it was when its events
+ * were queued (setting 0 must stop a backlog too): read from MariaDB at most once
+ * a second per function, kept in a small table shared by the consumers.
+ */
+#define RESERVATION_SLOTS 256
+#define RESERVATION_FRESH_MS 1000
+
+static pthread_mutex_t reservation_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char function_id[32];
+	int reserved;
+	int64_t read_ms;
+} reservations[RESERVATION_SLOTS];
+
+static int current_reservation(struct db *db, const struct job *j)
+{
+	unsigned h = 5381;
+	for (const char *p = j->function_id; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	h %= RESERVATION_SLOTS;
+	int reserved = j->reserved_concurrency;
+	bool fresh;
+
+	pthread_mutex_lock(&reservation_lock);
+	fresh = strcmp(reservations[h].function_id, j->function_id) == 0 &&
+	        mono_ms() - reservations[h].read_ms < RESERVATION_FRESH_MS;
+	if (fresh)
+		reserved = reservations[h].reserved;
+	pthread_mutex_unlock(&reservation_lock);
+	if (fresh)
+		return reserved;
+	struct db_rows *rows = NULL;
+	if (db_query(db, "SELECT COALESCE(reserved_concurrency, -1) FROM functions WHERE id = ?",
+	             DB_ARGS(DB_STR(j->function_id)), &rows) != 0)
+		return reserved;  /* MariaDB away: the reservation the event was queued with */
+	if (rows->nrows == 1)
+		reserved = (int)db_ll(rows, 0, 0, -1);
+	db_rows_free(rows);
+	pthread_mutex_lock(&reservation_lock);
+	snprintf(reservations[h].function_id, sizeof(reservations[h].function_id), "%s", j->function_id);
+	reservations[h].reserved = reserved;
+	reservations[h].read_ms = mono_ms();
+	pthread_mutex_unlock(&reservation_lock);
+	return reserved;
+}
+
 /* Drops the stream entry of an invocation whose row says what comes next. */
 static void let_go(struct rds *rds, const char *id, const struct job *j)
 {
@@ -261,6 +308,7 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 		return;
 	}
 	struct try tr = { 1, 1, 0 };
+	j.reserved_concurrency = current_reservation(db, &j);  /* taken and given back as this says */
 	int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
 	int place = conc_take(rds, &j, until);
 	if (place != 1) {

@@ -172,6 +172,28 @@ static void a_new_function_adopts_a_spare_started_before_it_existed(void)
 	}
 }
 
+/* Lambda's way to stop a function is a reservation of 0; it must stop the events already queued too. */
+static void a_reservation_change_reaches_queued_events(void)
+{
+	char key[128], ids[6][64];
+	CHECK(sleeper(key, "rqueued", "backlog", ",\"reservedConcurrency\":1"), "function");
+	for (int i = 0; i < 6; i++) {
+		struct resp *r = http("POST", V1 "/functions/backlog/invoke-async", key, "{\"payload\":{\"ms\":100}}");
+		CHECK_STATUS(r, 202);
+		snprintf(ids[i], sizeof(ids[i]), "%s", jps(r->json, "requestId"));
+	}
+	CHECK_STATUS(http("PUT", V1 "/functions/backlog", key, "{\"reservedConcurrency\":0}"), 200);
+	sleep_ms(15000);
+	int done = 0;
+	for (int i = 0; i < 6; i++)
+		done += jis(httpf("GET", key, NULL, V1 "/functions/backlog/invocations/%s", ids[i])->json, "status", "Succeeded");
+	CHECK(done <= 2, "%d of 6 queued events ran after the reservation became 0", done);
+	/* Removed, the backlog runs. */
+	CHECK_STATUS(http("PUT", V1 "/functions/backlog", key, "{\"reservedConcurrency\":null}"), 200);
+	for (int i = 0; i < 6; i++)
+		CHECK(jis(await_final(key, "backlog", ids[i])->json, "status", "Succeeded"), "event %d never ran", i);
+}
+
 /* A pro tenant's Python function of memory_mb that returns 'ok'. */
 static bool sized_fn(const char *key, const char *name, int memory_mb)
 {
@@ -225,6 +247,7 @@ static const struct test tests[] = {
 	{ "engine: past its reserved concurrency a function is throttled (429), counted in throttles", reserved_concurrency_throttles_the_excess_with_429 },
 	{ "engine: reservedConcurrency is validated; 0 stops the function; null removes it", reserved_concurrency_is_validated_zero_stops_and_null_removes },
 	{ "engine: async invocations wait for a place and never overlap", async_invocations_wait_for_a_place_and_never_overlap },
+	{ "engine: a reservation of 0 stops events already queued; removing it lets them run", a_reservation_change_reaches_queued_events },
 	{ "engine: past the memory budget the least recently used idle instance makes room", the_memory_budget_evicts_the_least_recently_used },
 	{ "engine: an instance idle past idle_seconds is stopped", an_idle_instance_is_stopped },
 	{ "engine: a new function adopts a spare interpreter started before it existed, sized to its memory, seeing only its code", a_new_function_adopts_a_spare_started_before_it_existed },
