@@ -118,12 +118,11 @@ struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int
 	/* As many victims as it takes, every idle instance at the most: room for them once per thread. */
 	static __thread struct instance **victims;
 	struct instance *got;
+	struct timespec until;
 	int nvictims = 0;
 
 	if (victims == NULL)
 		victims = xcalloc((size_t)W.max_instances, sizeof(*victims));
-	struct timespec until;
-
 	/* Without room now, wait a little for running instances to finish before giving up. */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ROOM_WAIT_MS / 1000;
