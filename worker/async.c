@@ -14,6 +14,7 @@
 
 #include "asyncq.h"
 #include "concurrency.h"
+#include "retry.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "log.h"
@@ -76,25 +77,12 @@ struct verdict {
 	int64_t next_attempt_ms;
 };
 
-/*
- * As Lambda: a failed try (error, timeout, out of memory, crash) is tried again
- * after a backoff that doubles, up to maxRetries times and while the event is
- * younger than maxEventAgeSeconds; after that it is a dead letter.
- */
+/* Any try that did not succeed (error, timeout, out of memory, crash) failed (common/retry.c). */
 static struct verdict judge(const struct job *j, const struct outcome *oc, const struct try *tr)
 {
-	struct verdict v = { "Succeeded", 0 };
-
-	if (oc->status == OUTCOME_SUCCEEDED)
-		return v;
-	long long backoff = W.retry_backoff_ms << (tr->attempt > 1 ? tr->attempt - 1 : 0);
-	if (tr->attempt <= j->max_retries && tr->age_s * 1000 + backoff < (long long)j->max_event_age_s * 1000) {
-		v.status = "Retrying";
-		v.next_attempt_ms = now_ms() + backoff;
-	} else {
-		v.status = "DeadLettered";
-	}
-	return v;
+	struct retry_verdict r = retry_judge(oc->status == OUTCOME_SUCCEEDED, tr->attempt, j->max_retries, tr->age_s,
+	                                     j->max_event_age_s, W.retry_backoff_ms);
+	return (struct verdict){ r.status, r.delay_ms ? now_ms() + r.delay_ms : 0 };
 }
 
 /*
