@@ -29,6 +29,13 @@
 #define ASYNC_RETRY_AFTER_S 5
 #define REPLY_SLACK_MS 2000
 
+/* Lua: takes one from today's quota (KEYS[1], kept TTL seconds) unless LIMIT < 0; -1 when spent. */
+#define QUOTA_LUA(LIMIT, TTL)                                                                  \
+	"local n = redis.call('INCR', KEYS[1]) "                                                    \
+	"if n == 1 then redis.call('EXPIRE', KEYS[1], " TTL ") end "                                \
+	"local limit = tonumber(" LIMIT ") "                                                        \
+	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
+
 /*
  * Refuses (-2) past the function's reserved concurrency, takes one from today's
  * quota (unless limit < 0; -1 when spent), takes a place in the reservation and
@@ -36,13 +43,18 @@
  */
 static const char QUOTA_AND_QUEUE[] =
 	TF_CONC_FULL_LUA("KEYS[3]", "ARGV[4]", "ARGV[5]")
-	"local n = redis.call('INCR', KEYS[1]) "
-	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end "
-	"local limit = tonumber(ARGV[1]) "
-	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
+	QUOTA_LUA("ARGV[1]", "ARGV[3]")
 	TF_CONC_TAKE_LUA("KEYS[3]", "ARGV[5]", "ARGV[6]", "ARGV[7]")
 	"redis.call('LPUSH', KEYS[2], ARGV[2]) "
 	"return n";
+
+/* The answer when the quota script said today's invocations are spent. */
+static int quota_spent(struct req *r, const struct plan_limits *limits)
+{
+	return tf_fail(&r->err, TF_E_PLAN_LIMIT,
+	               "The %s plan allows %lld invocations per day; upgrade with POST /api/billing/upgrade",
+	               limits->name, limits->invocations_per_day);
+}
 
 static void quota_key(const struct job *j, char *key, size_t n)
 {
@@ -83,9 +95,7 @@ static int quota_take(struct req *r, const struct job *j)
 		               j->function_name, j->reserved_concurrency);
 	}
 	if (n < 0)
-		return tf_fail(&r->err, TF_E_PLAN_LIMIT,
-		               "The %s plan allows %lld invocations per day; upgrade with POST /api/billing/upgrade",
-		               limits->name, limits->invocations_per_day);
+		return quota_spent(r, limits);
 	return 0;
 }
 
@@ -155,10 +165,7 @@ static const char ASYNC_ADMIT[] =
 	"local all = tonumber(redis.call('HGET', KEYS[2], '*') or '0') "
 	"if fn >= tonumber(ARGV[4]) then return -2 end "
 	"if all >= tonumber(ARGV[5]) then return -3 end "
-	"local n = redis.call('INCR', KEYS[1]) "
-	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end "
-	"local limit = tonumber(ARGV[1]) "
-	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
+	QUOTA_LUA("ARGV[1]", "ARGV[2]")
 	"redis.call('HINCRBY', KEYS[2], ARGV[3], 1) "
 	"redis.call('HINCRBY', KEYS[2], '*', 1) "
 	"return n";
@@ -187,9 +194,7 @@ static int async_admit(struct req *r, const struct job *j)
 		               n == -2 ? "function's" : "platform's", n == -2 ? r->app->async_max_depth_function : r->app->async_max_depth);
 	}
 	if (n < 0)
-		return tf_fail(&r->err, TF_E_PLAN_LIMIT,
-		               "The %s plan allows %lld invocations per day; upgrade with POST /api/billing/upgrade",
-		               limits->name, limits->invocations_per_day);
+		return quota_spent(r, limits);
 	return 0;
 }
 
@@ -222,7 +227,6 @@ static int idempotency_key(struct req *r, const char **out)
 	return 0;
 }
 
-/* Answers with an invocation queued before under the same key, when there is one. */
 /*
  * Answers a repeated Idempotency-Key with the first request's id and status: 0
  * when answered, 1 when the key is new (only if !must_exist), -1 on error.
