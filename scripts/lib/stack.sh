@@ -4,6 +4,7 @@
 # shellcheck shell=bash
 
 STACK_PROCS=(nginx tf-worker tf-api redis mysql)
+TF_OUTSIDE_DIR=/var/lib/taufunctions
 
 pid_of() { cat "$1/run/$2.pid" 2>/dev/null; }
 alive() { local p; p=$(pid_of "$1" "$2") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
@@ -14,14 +15,31 @@ stack_alive() {
 	for p in "${STACK_PROCS[@]}"; do alive "$1" "$p" || return 1; done
 }
 
-# The worker's directory must be reachable by the sandbox uids, which cannot pass
-# through a directory such as /root (0700); such a stack keeps it elsewhere.
+# Whether uid can pass through every directory down to DIR.
+reachable_by() { # uid dir
+	setpriv --reuid="$1" --regid="$1" --clear-groups test -x "$2"
+}
+
+# Directories that others must reach cannot sit below one such as /root (0700), where a
+# root user's clone lands; such a stack keeps them under /var/lib/taufunctions instead.
+# The worker's directory is reached by the sandbox uids.
 worker_dir() {
 	local dir=$1 uid=$2
-	if setpriv --reuid="$uid" --regid="$uid" --clear-groups test -x "$dir"; then
+	if reachable_by "$uid" "$dir"; then
 		printf '%s/worker' "$dir"
 	else
-		printf '/var/lib/taufunctions/worker-%s' "$(dir_hash "$dir")"
+		printf '%s/worker-%s' "$TF_OUTSIDE_DIR" "$(dir_hash "$dir")"
+	fi
+}
+
+# nginx's workers (nobody) reach the FastCGI socket and write nginx's temporary files
+# (request bodies over its buffer) here.
+front_dir() {
+	local dir=$1
+	if reachable_by "$(id -u nobody)" "$dir"; then
+		printf '%s/run' "$dir"
+	else
+		printf '%s/front-%s' "$TF_OUTSIDE_DIR" "$(dir_hash "$dir")"
 	fi
 }
 
@@ -39,7 +57,7 @@ write_config() {
 	[paths]
 	sql = $TF_REPO/sql
 	[api]
-	socket = $dir/run/tf-api.sock
+	socket = $(front_dir "$dir")/tf-api.sock
 	socket_group = nogroup
 	[mariadb]
 	socket = $dir/run/mysql.sock
@@ -106,12 +124,13 @@ start_daemon() { # dir name binary
 }
 
 start_nginx() {
-	local dir=$1 port=$2
+	local dir=$1 port=$2 front
 	alive "$dir" nginx && return 0
-	sed -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@API_SOCKET@|$dir/run/tf-api.sock|g" \
+	front=$(front_dir "$dir")
+	sed -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@API_SOCKET@|$front/tf-api.sock|g" \
 		"$TF_REPO/nginx/taufunctions.conf.in" >"$dir/nginx/taufunctions.conf"
 	sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@LOG_DIR@|$dir/log|g" -e "s|@PID@|$dir/run/nginx.pid|g" \
-		"$TF_REPO/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
+		-e "s|@TEMP@|$front/nginx-tmp|g" "$TF_REPO/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
 	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -t >"$dir/log/nginx-check.log" 2>&1 ||
 		die "nginx rejects its configuration; see $dir/log/nginx-check.log"
 	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" >>"$dir/log/nginx-error.log" 2>&1 ||
@@ -130,11 +149,14 @@ stack_logs() {
 }
 
 stack_start() { # dir port
-	local dir=$1 port=$2
-	mkdir -p "$dir"/{run,db,redis,log,secrets,nginx/tmp}
-	# nginx's workers (nobody) reach the FastCGI socket through run/.
+	local dir=$1 port=$2 front
+	mkdir -p "$dir"/{run,db,redis,log,secrets,nginx}
+	# nginx's workers (nobody) reach the FastCGI socket through run/, or front_dir's.
 	chmod 0711 "$dir" "$dir/run"
 	chmod 0700 "$dir/db" "$dir/redis" "$dir/log" "$dir/secrets"
+	front=$(front_dir "$dir")
+	mkdir -p "$front/nginx-tmp"
+	chmod 0711 "$front"
 	write_config "$dir"
 	start_mariadb "$dir"
 	start_redis "$dir"
@@ -193,4 +215,11 @@ start_second_worker() { # dir
 stack_stop() { # dir
 	local p
 	for p in tf-worker-b "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
+}
+
+# After stack_stop, for a stack that goes away: what it kept outside its directory.
+stack_forget() { # dir
+	local hash
+	hash=$(dir_hash "$1")
+	rm -rf "$TF_OUTSIDE_DIR/worker-$hash" "$TF_OUTSIDE_DIR/worker-$hash-b" "$TF_OUTSIDE_DIR/front-$hash"
 }

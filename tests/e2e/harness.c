@@ -242,6 +242,44 @@ int stack_ctl(const char *fn, const char *arg)
 	return system(cmd);
 }
 
+const char *stack_config(const char *key, char *out, size_t n)
+{
+	char path[1024], line[2048];
+	const char *found = NULL;
+	size_t kl = strlen(key);
+
+	snprintf(path, sizeof(path), "%s/taufunctions.conf", getenv("TF_STACK_DIR"));
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " \t");
+		if (strncmp(p, key, kl) != 0 || strncmp(p + kl, " = ", 3) != 0)
+			continue;
+		snprintf(out, n, "%s", p + kl + 3);
+		out[strcspn(out, "\n")] = '\0';
+		found = out;
+	}
+	fclose(f);
+	return found;
+}
+
+long long stack_sql_number(const char *query)
+{
+	char cmd[4096];
+	long long v = -1;
+
+	snprintf(cmd, sizeof(cmd), "mariadb --no-defaults -S '%s/run/mysql.sock' -u root taufunctions -N -B -e \"%s\"",
+	         getenv("TF_STACK_DIR"), query);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	if (fscanf(p, "%lld", &v) != 1)
+		v = -1;
+	pclose(p);
+	return v;
+}
+
 void unique(const char *prefix, char *out, size_t n)
 {
 	static unsigned counter;
@@ -307,7 +345,7 @@ struct resp *invoke_fn(const char *key, const char *id, const char *payload_json
 }
 
 static const struct suite *const suites[] = {
-	&suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
+	&suite_newcomer, &suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
 	&suite_limits, &suite_engine,

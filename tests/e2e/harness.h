@@ -33,7 +33,7 @@ extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invo
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
 	suite_engine,
-	suite_async;
+	suite_async, suite_newcomer;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -94,5 +94,9 @@ void sleep_ms(int ms);
  * stack_ctl("stop_one", "redis") or stack_ctl("start_redis", NULL). Returns its status.
  */
 int stack_ctl(const char *fn, const char *arg);
+/* The value of the first "key = value" line of the test stack's configuration, into out. */
+const char *stack_config(const char *key, char *out, size_t n);
+/* Runs a query on the test stack's MariaDB; its first value as a number, -1 on failure. */
+long long stack_sql_number(const char *query);
 
 #endif

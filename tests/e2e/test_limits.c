@@ -175,7 +175,8 @@ static void a_function_cannot_reach_the_platform_or_other_functions(void)
 	const char *stack = getenv("TF_STACK_DIR");
 	FILE *f;
 	char pidtext[32] = "0";
-	char path[1024];
+	char path[1024], wdir[1024];
+	CHECK(stack_config("dir", wdir, sizeof(wdir)), "the stack has no worker dir");
 	snprintf(path, sizeof(path), "%s/run/tf-worker.pid", stack);
 	if ((f = fopen(path, "r")) != NULL) {
 		if (fgets(pidtext, sizeof(pidtext), f) == NULL)
@@ -194,9 +195,9 @@ static void a_function_cannot_reach_the_platform_or_other_functions(void)
 	         "exports.handler = async () => {"
 	         " let kill; try { process.kill(%s, 'SIGTERM'); kill = 'sent'; } catch (e) { kill = e.code; }"
 	         " const environs = fs.readdirSync('/proc').filter(p => /^[0-9]+$/.test(p)).map(p => { try { return fs.readFileSync('/proc/' + p + '/environ', 'utf8'); } catch (e) { return ''; } }).join('|');"
-	         " return { kill, stack: exists('%s'), config: exists('%s/taufunctions.conf'), code: exists('%s/worker/code'),"
+	         " return { kill, stack: exists('%s'), config: exists('%s/taufunctions.conf'), code: exists('%s/code'),"
 	         " mysql: exists('%s/run/mysql.sock'), secret: environs.includes('hunter2'), root: exists('/root'), shadow: exists('/etc/shadow') }; };",
-	         pidtext, stack, stack, stack, stack);
+	         pidtext, stack, stack, wdir, stack);
 	CHECK(ready_fn(key, "prober", "nodejs20", "index.handler", code, NULL, id), "ready");
 	/* The victim runs while the prober looks around. */
 	char *body = NULL;

@@ -5,22 +5,6 @@
 
 #include "platform.h"
 
-/* Runs a query on the stack's MariaDB and returns its first value as a number (-1 on failure). */
-static long long sql_number(const char *query)
-{
-	char cmd[2048];
-	snprintf(cmd, sizeof(cmd), "mariadb --no-defaults -S '%s/run/mysql.sock' -u root taufunctions -N -B -e \"%s\"",
-	         getenv("TF_STACK_DIR"), query);
-	FILE *p = popen(cmd, "r");
-	long long v = -1;
-	if (p == NULL)
-		return -1;
-	if (fscanf(p, "%lld", &v) != 1)
-		v = -1;
-	pclose(p);
-	return v;
-}
-
 static void an_errors_trace_id_is_in_tf_apis_log_line(void)
 {
 	char admin[1024], hdr[96], path[1024];
@@ -54,11 +38,11 @@ static void a_deleted_functions_data_is_purged_after_the_retention(void)
 	snprintf(id, sizeof(id), "%s", jps(r->json, "id"));
 	for (int i = 0; i < 40; i++) {
 		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM invocation_logs WHERE function_id = '%s'", id);
-		if (sql_number(q) > 0)
+		if (stack_sql_number(q) > 0)
 			break;
 		sleep_ms(100);
 	}
-	CHECK(sql_number(q) > 0, "the invocation was not recorded");
+	CHECK(stack_sql_number(q) > 0, "the invocation was not recorded");
 	CHECK_STATUS(http("DELETE", V1 "/functions/doomed", key, NULL), 204);
 	/* The test stack keeps deleted functions 2 s; the leader purges every 10 s. */
 	const char *tables[] = { "functions WHERE id", "versions WHERE function_id", "invocations WHERE function_id",
@@ -69,7 +53,7 @@ static void a_deleted_functions_data_is_purged_after_the_retention(void)
 		left = 0;
 		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 			snprintf(q, sizeof(q), "SELECT COUNT(*) FROM %s = '%s'", tables[t], id);
-			left += sql_number(q);
+			left += stack_sql_number(q);
 		}
 		if (left != 0)
 			sleep_ms(100);
@@ -90,11 +74,11 @@ static void nothing_a_deployment_in_progress_uses_can_be_deleted(void)
 	         "INSERT INTO deployments (id, tenant_id, function_id, target_version, source_version, strategy, status, config, started_at)"
 	         " VALUES ('deploy-test-%s', '%s', '%s', 2, 1, 'Canary', 'InProgress', '{}', NOW(3)); SELECT 1",
 	         id + 3, tenant, id);
-	CHECK(sql_number(q) == 1, "cannot insert the deployment");
+	CHECK(stack_sql_number(q) == 1, "cannot insert the deployment");
 	CHECK(platform_error(http("DELETE", V1 "/functions/busy/versions/2", key, NULL), 409, "CONFLICT"), "deleted a deploying version");
 	CHECK(platform_error(http("DELETE", V1 "/functions/busy", key, NULL), 409, "CONFLICT"), "deleted a deploying function");
 	snprintf(q, sizeof(q), "UPDATE deployments SET status = 'Completed' WHERE function_id = '%s'; SELECT 1", id);
-	CHECK(sql_number(q) == 1, "cannot complete the deployment");
+	CHECK(stack_sql_number(q) == 1, "cannot complete the deployment");
 	CHECK_STATUS(http("DELETE", V1 "/functions/busy/versions/2", key, NULL), 204);
 	CHECK_STATUS(http("DELETE", V1 "/functions/busy", key, NULL), 204);
 }
