@@ -150,43 +150,83 @@ static int depth_down(struct rds *rds, const struct job *j)
 	return 2;
 }
 
-/* Commits the outcome, then acknowledges the entry; false when it must be tried again later. */
-static bool finish(struct db *db, struct rds *rds, const char *id, const struct job *j, const struct outcome *oc,
-                   const struct log_lines *logs, const struct try *tr, struct verdict v)
+/* The record of one try, as write_record reads it; NULL only if it cannot be made. */
+static json_object *try_record(const struct job *j, const struct outcome *oc, const struct log_lines *logs,
+                               const struct try *tr, struct verdict v)
 {
 	char *text = record_json(j, oc, logs), why[64];
 	json_object *rec = json_parse_text(text, strlen(text), why, sizeof(why));
-	struct tally *t = tally_new();
-	bool ok = false;
-	int written = -1;
 
+	free(text);
 	if (rec) {
 		jadd_str(rec, "finalStatus", v.status);
 		jadd_int(rec, "try", tr->ever);
 		jadd_int(rec, "nextAttemptMs", v.next_attempt_ms);
-		ok = db_begin(db) == 0 && (written = write_record(db, rec, t)) >= 0 && tally_flush(db, t) == 0 &&
-		     db_commit(db) == 0;
 	}
+	return rec;
+}
+
+/* Takes a settled invocation off the stream, the depths (if final and new) and its place. */
+static void release(struct rds *rds, const char *id, const struct job *j, bool final, bool first)
+{
+	let_go(rds, id, j);
+	int replies = final && first ? depth_down(rds, j) : 0;
+	replies += conc_give_back(rds, j);
+	for (int i = 0; i < replies; i++)
+		freeReplyObject(rds_reply(rds));
+}
+
+/* Commits the record, then acknowledges the entry; false when it was not committed. */
+static bool finish(struct db *db, struct rds *rds, const char *id, const struct job *j, json_object *rec)
+{
+	struct tally *t = tally_new();
+	int written = -1;
+	bool ok = db_begin(db) == 0 && (written = write_record(db, rec, t)) >= 0 && tally_flush(db, t) == 0 &&
+	          db_commit(db) == 0;
+
 	tally_free(t);
 	free(t);
 	if (!ok) {
 		log_error("async %s: cannot record the outcome: %s", j->request_id, db_error(db));
 		db_rollback(db);
-	} else {
-		/*
-		 * A retry is queued again by the leader when due; only a final outcome leaves
-		 * the depth, once (a duplicate run found the row finished already).
-		 */
-		bool final = strcmp(v.status, "Retrying") != 0;
-		let_go(rds, id, j);
-		int replies = final && written == 0 ? depth_down(rds, j) : 0;
-		replies += conc_give_back(rds, j);
-		for (int i = 0; i < replies; i++)
-			freeReplyObject(rds_reply(rds));
+		return false;
 	}
-	json_object_put(rec);
-	free(text);
-	return ok;
+	/*
+	 * A retry is queued again by the leader when due; only a final outcome leaves
+	 * the depth, once (a duplicate run found the row finished already).
+	 */
+	release(rds, id, j, strcmp(jstr(rec, "finalStatus"), "Retrying") != 0, written == 0);
+	return true;
+}
+
+#define RECORD_TRIES 3  /* a record MariaDB refuses this often while it is up, it will always refuse */
+
+/*
+ * Records the try's outcome before the entry is let go. While MariaDB is away the
+ * outcome waits for it, as every other does. A record it refuses while up is
+ * written again without what the function controlled, as a platform failure of
+ * this one invocation; one refused even so is dropped: the consumer moves on.
+ */
+static void settle(struct db *db, struct rds *rds, const char *id, const struct job *j, json_object *rec)
+{
+	for (int refused = 0; rec && !W.stopping;) {
+		if (finish(db, rds, id, j, rec))
+			return;
+		if (db_is_down(db)) {
+			sleep(1);
+			continue;
+		}
+		if (++refused == RECORD_TRIES) {
+			log_error("async %s: its outcome is refused; recording a platform failure instead", j->request_id);
+			record_make_bare(rec);
+		} else if (refused > RECORD_TRIES) {
+			log_error("async %s: not even its bare outcome can be stored; dropped", j->request_id);
+			release(rds, id, j, true, true);
+			return;
+		} else {
+			sleep(1);
+		}
+	}
 }
 
 enum start_result {
@@ -324,9 +364,9 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 	struct log_lines logs = { 0 };
 	outcome_begin(&j, &oc);
 	run_job(db, &j, &oc, &logs);
-	struct verdict verdict = judge(&j, &oc, &tr);
-	while (!finish(db, rds, id, &j, &oc, &logs, &tr, verdict) && !W.stopping)
-		sleep(1);  /* the outcome is only acknowledged once it is committed */
+	json_object *rec = try_record(&j, &oc, &logs, &tr, judge(&j, &oc, &tr));
+	settle(db, rds, id, &j, rec);  /* the outcome is only acknowledged once it is committed */
+	json_object_put(rec);
 	running_set(id, me, false);
 	log_lines_free(&logs);
 	outcome_free(&oc);

@@ -22,6 +22,7 @@
 #include "ids.h"
 #include "strfmt.h"
 #include "jsonx.h"
+#include "textsafe.h"
 #include "log.h"
 #include "timefmt.h"
 #include "worker.h"
@@ -50,12 +51,20 @@ static void log_push(struct log_lines *l, const char *level, const char *p, size
 	l->bytes += n;
 }
 
+/* A line as the function wrote it, any bytes: stored as valid UTF-8 (textsafe.h). */
 static void log_add(struct log_lines *l, const char *level, const char *p, size_t n)
 {
-	if (l->bytes + n > TF_MAX_LOG_BYTES)
+	if (l->bytes + n > TF_MAX_LOG_BYTES) {
 		l->dropped_bytes += n;
-	else
+		return;
+	}
+	if (utf8_valid(p, n) && memchr(p, '\0', n) == NULL) {
 		log_push(l, level, p, n);
+		return;
+	}
+	char *t = text_bounded(p, n, TF_MAX_LOG_LINE);
+	log_push(l, level, t, strlen(t));
+	free(t);
 }
 
 #define STDERR_MARK '\x1e'  /* the bootstraps start every stderr line with it */
@@ -214,6 +223,17 @@ static int task_dir_of(const struct instance *in, char *out, size_t n)
 	return strfmt(out, n, "%s/task/%d", W.dir, in->slot);
 }
 
+bool instance_usable(struct instance *in)
+{
+	struct pollfd p = { .fd = in->ctl_out, .events = POLLIN };
+
+	/*
+	 * Between invocations the control pipe is silent: a hang-up means the runtime
+	 * ended after its last answer, and anything to read broke the protocol.
+	 */
+	return in->live && in->ctl_out >= 0 && poll(&p, 1, 0) == 0;
+}
+
 void instance_stop(struct instance *in)
 {
 	if (in->pid > 0)
@@ -271,6 +291,24 @@ static void runtime_ended(struct instance *in, const struct job *j, struct outco
 	else
 		fail(oc, OUTCOME_CRASHED, "Runtime.ExitError", "Runtime exited without answering");
 	instance_stop(in);
+}
+
+/*
+ * A frame of the runtime's, parsed. The function runs in the same process as the
+ * bootstrap and can write any bytes to the frame pipe: text that is not UTF-8 is
+ * repaired first, so that nothing taken from it is unstorable or unshowable.
+ */
+static json_object *parse_frame(const struct buf *frame)
+{
+	char why[64];
+
+	if (utf8_valid(frame->data, frame->len))
+		return json_parse_text(frame->data, frame->len, why, sizeof(why));
+	struct buf fixed = BUF_INIT;
+	utf8_repair(&fixed, frame->data, frame->len);
+	json_object *f = json_parse_text(fixed.data ? fixed.data : "", fixed.len, why, sizeof(why));
+	buf_free(&fixed);
+	return f;
 }
 
 static int send_frame(struct instance *in, const char *text, size_t len, int64_t deadline)
@@ -365,14 +403,13 @@ static int load(struct instance *in, const struct job *j, struct outcome *oc, st
 		runtime_ended(in, j, oc);
 		goto out;
 	}
-	char why[64];
-	json_object *f = w == W_FRAME ? json_parse_text(frame.data, frame.len, why, sizeof(why)) : NULL;
+	json_object *f = w == W_FRAME ? parse_frame(&frame) : NULL;
 	const char *type = jstr(f, "type");
 	if (type && strcmp(type, "ready") == 0) {
 		rc = 0;
 	} else if (type && strcmp(type, "error") == 0 && json_object_is_type(jget(f, "error"), json_type_object)) {
 		oc->status = OUTCOME_FUNCTION_ERROR;
-		oc->error = json_object_get(jget(f, "error"));
+		oc->error = error_bounded(jget(f, "error"));
 		drain_output(in, logs);
 		instance_stop(in);
 	} else {
@@ -461,8 +498,7 @@ static char *invoke_frame(const struct job *j, int64_t deadline_ms)
 static void take_answer(struct instance *in, const struct job *j, const struct buf *frame,
                         struct outcome *oc)
 {
-	char why[64];
-	json_object *f = json_parse_text(frame->data, frame->len, why, sizeof(why));
+	json_object *f = parse_frame(frame);
 	const char *type = jstr(f, "type"), *rid = jstr(f, "requestId");
 
 	if (f == NULL || type == NULL || rid == NULL || strcmp(rid, j->request_id) != 0) {
@@ -480,7 +516,7 @@ static void take_answer(struct instance *in, const struct job *j, const struct b
 		}
 	} else if (strcmp(type, "error") == 0 && json_object_is_type(jget(f, "error"), json_type_object)) {
 		oc->status = OUTCOME_FUNCTION_ERROR;
-		oc->error = json_object_get(jget(f, "error"));
+		oc->error = error_bounded(jget(f, "error"));
 	} else {
 		fail(oc, OUTCOME_CRASHED, "Runtime.InvalidResponse", "The runtime sent an unknown frame");
 		instance_stop(in);

@@ -40,6 +40,11 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 		platform_error(oc, "this runner has no room for another instance (slots or memory budget)");
 		return;
 	}
+	if (how == ACQ_WARM && !instance_usable(in)) {
+		/* Its runtime ended after its last answer: this invocation starts a new one. */
+		instance_stop(in);
+		how = ACQ_NEW;
+	}
 	if (how != ACQ_WARM) {
 		oc->cold_start = true;
 		if (codecache_get(db, j->code_sha256, code_dir, sizeof(code_dir), why, sizeof(why)) != 0) {

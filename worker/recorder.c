@@ -266,20 +266,41 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 	return 0;
 }
 
-/* Writes one batch of stream entries in one transaction; 0 when committed. */
-static int write_batch(struct db *db, redisReply *entries, struct tally *t)
+void record_make_bare(json_object *rec)
+{
+	json_object_object_add(rec, "status", json_object_new_string(outcome_status_name(OUTCOME_PLATFORM_ERROR)));
+	json_object_object_add(rec, "error", lambda_error("Platform.RecordFailed",
+	                                                  "The invocation ran, but its outcome could not be stored"));
+	json_object_object_add(rec, "logs", json_object_new_array());
+	json_object_object_del(rec, "result");
+	const char *figures[] = { "durationMs", "initMs", "billedMs", "memoryUsedMB" };
+	for (size_t i = 0; i < TF_ARRAY_LEN(figures); i++)
+		jadd_int(rec, figures[i], 0);
+	const char *final = jstr(rec, "finalStatus");
+	if (final && strcmp(final, "Retrying") == 0)
+		json_object_object_add(rec, "finalStatus", json_object_new_string("DeadLettered"));
+}
+
+/* The record of one stream entry, or NULL when it holds none. */
+static json_object *entry_record(redisReply *e)
+{
+	char why[64];
+
+	/* [id, [field, value]]; a deleted entry comes back with a nil body */
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY ||
+	    e->element[1]->elements != 2)
+		return NULL;
+	redisReply *v = e->element[1]->element[1];
+	return json_parse_text(v->str, v->len, why, sizeof(why));
+}
+
+/* Writes records of entries [from, to) in one transaction; 0 when committed. */
+static int write_range(struct db *db, redisReply *entries, size_t from, size_t to, struct tally *t)
 {
 	if (db_begin(db) != 0)
 		return -1;
-	for (size_t i = 0; i < entries->elements; i++) {
-		redisReply *e = entries->element[i];
-		/* [id, [field, value]]; a deleted entry comes back with a nil body */
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY ||
-		    e->element[1]->elements != 2)
-			continue;
-		redisReply *v = e->element[1]->element[1];
-		char why[64];
-		json_object *rec = json_parse_text(v->str, v->len, why, sizeof(why));
+	for (size_t i = from; i < to; i++) {
+		json_object *rec = entry_record(entries->element[i]);
 		int rc = rec ? write_record(db, rec, t) : 0;
 		json_object_put(rec);
 		if (rc < 0)
@@ -289,10 +310,58 @@ static int write_batch(struct db *db, redisReply *entries, struct tally *t)
 		goto fail;
 	return db_commit(db);
 fail:
-	log_error("recording invocations: %s", db_error(db));
 	t->n = 0;
 	db_rollback(db);
 	return -1;
+}
+
+/*
+ * One record MariaDB refused on its own: it is written again without what the
+ * function controlled (logs, result, error), as a platform failure of that one
+ * invocation; if even that is refused it is dropped, never retried for good.
+ */
+static int write_refused(struct db *db, redisReply *e, struct tally *t)
+{
+	json_object *rec = entry_record(e);
+	const char *rid = jstr(rec, "requestId");
+	int rc = 0;
+
+	log_error("invocation %s: its record is refused (%s); recording a platform failure instead",
+	          rid ? rid : "?", db_error(db));
+	record_make_bare(rec);
+	if (db_begin(db) != 0 || write_record(db, rec, t) < 0 || tally_flush(db, t) != 0 || db_commit(db) != 0) {
+		t->n = 0;
+		db_rollback(db);
+		if (db_is_down(db))
+			rc = -1;
+		else
+			log_error("invocation %s: not even its bare record can be stored; dropped: %s", rid ? rid : "?",
+			          db_error(db));
+	}
+	json_object_put(rec);
+	return rc;
+}
+
+/*
+ * Writes one batch of stream entries, in one transaction when it can be; 0 when
+ * every entry is settled. A batch MariaDB refuses while it is up holds a record
+ * it will never take: each is then written alone, so that one cannot hold back
+ * every other tenant's records.
+ */
+static int write_batch(struct db *db, redisReply *entries, struct tally *t)
+{
+	if (write_range(db, entries, 0, entries->elements, t) == 0)
+		return 0;
+	log_error("recording invocations: %s", db_error(db));
+	if (db_is_down(db))
+		return -1;
+	for (size_t i = 0; i < entries->elements; i++) {
+		if (write_range(db, entries, i, i + 1, t) == 0)
+			continue;
+		if (db_is_down(db) || write_refused(db, entries->element[i], t) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Acknowledges and removes a whole batch: two commands, whatever its size. */

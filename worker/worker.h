@@ -173,6 +173,8 @@ int instance_adopt(struct instance *in, const struct job *j, const char *code_di
 void instance_invoke(struct instance *in, const struct job *j, struct outcome *oc,
                      struct log_lines *logs);
 void instance_stop(struct instance *in);
+/* Whether a warm instance can take an invocation: its runtime still runs and keeps the protocol. */
+bool instance_usable(struct instance *in);
 void log_lines_free(struct log_lines *l);
 
 /* pool.c */
@@ -231,5 +233,7 @@ int tally_flush(struct db *db, struct tally *t);
 void tally_free(struct tally *t);
 /* Appends the record of a finished invocation to the command pipeline of rds. */
 char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs);
+/* Strips a record MariaDB refused to its identity: a platform failure, without figures or output. */
+void record_make_bare(json_object *rec);
 
 #endif
