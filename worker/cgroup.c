@@ -20,10 +20,10 @@
 #include "strfmt.h"
 #include "worker.h"
 
-#define CG_ROOT "/sys/fs/cgroup"
 #define CG_KILL_TRIES 200   /* 5 ms apart: a second for the kernel to reap a box */
 
 static enum cgroup_mode mode = CGROUP_NONE;
+static char cg_root[PATH_MAX];  /* where the cgroup file systems are mounted ([sandbox] cgroup_root) */
 static char base_v2[PATH_MAX];
 static char base_memory[PATH_MAX], base_pids[PATH_MAX], base_cpu[PATH_MAX];
 
@@ -136,25 +136,46 @@ static void sweep(const char *base)
 	closedir(d);
 }
 
+/*
+ * Enables each controller on its own in dir's subtree: a host may delegate memory
+ * and pids but not cpu, and one write of all three would then enable none.
+ * Memory and pids are the walls and must be there; CPU weight is a nicety.
+ */
+static bool enable_v2(const char *dir)
+{
+	static const struct { const char *name; bool required; } controllers[] = {
+		{ "memory", true }, { "pids", true }, { "cpu", false },
+	};
+	char want[16];
+
+	for (size_t i = 0; i < TF_ARRAY_LEN(controllers); i++) {
+		snprintf(want, sizeof(want), "+%s", controllers[i].name);
+		if (write_file(dir, "cgroup.subtree_control", want) == 0)
+			continue;
+		if (controllers[i].required) {
+			log_warn("cgroup v2: cannot enable %s under %s: %s", controllers[i].name, dir, strerror(errno));
+			return false;
+		}
+		log_warn("cgroup v2: no %s controller under %s; instances get no CPU weight", controllers[i].name, dir);
+	}
+	return true;
+}
+
 static bool init_v2(const char *runner)
 {
-	char ctl[256];
-	const char *want = "+memory +pids +cpu";
+	char top[PATH_MAX];
 
 	/*
 	 * Under the v2 root, where processes and enabled controllers may live side
 	 * by side; a cgroup of our own would hold our siblings' processes too.
 	 */
-	if (strfmt(base_v2, sizeof(base_v2), CG_ROOT "/taufunctions/%s", runner) != 0 ||
-	    read_file(CG_ROOT, "cgroup.subtree_control", ctl, sizeof(ctl)) != 0 ||
-	    !(strstr(ctl, "memory") && strstr(ctl, "pids")) ||
-	    mkdir_p(base_v2) != 0 ||
-	    write_file(CG_ROOT "/taufunctions", "cgroup.subtree_control", want) != 0 ||
-	    write_file(base_v2, "cgroup.subtree_control", want) != 0) {
-		log_warn("cgroup v2: cannot delegate memory, pids and cpu under %s: %s", base_v2,
-		         strerror(errno));
+	if (strfmt(top, sizeof(top), "%s/taufunctions", cg_root) != 0 ||
+	    strfmt(base_v2, sizeof(base_v2), "%s/%s", top, runner) != 0 || mkdir_p(base_v2) != 0) {
+		log_warn("cgroup v2: cannot create %s: %s", base_v2, strerror(errno));
 		return false;
 	}
+	if (!enable_v2(top) || !enable_v2(base_v2))
+		return false;
 	sweep(base_v2);
 	return true;
 }
@@ -165,7 +186,7 @@ static bool init_v1_controller(const char *controller, const char *runner, char 
 
 	if (own_v1_path(controller, own, sizeof(own)) != 0)
 		return false;
-	if (strfmt(base, n, CG_ROOT "/%s%s/taufunctions-%s", controller, own, runner) != 0 ||
+	if (strfmt(base, n, "%s/%s%s/taufunctions-%s", cg_root, controller, own, runner) != 0 ||
 	    mkdir_p(base) != 0) {
 		log_warn("cgroup v1: cannot create %s: %s", base, strerror(errno));
 		return false;
@@ -174,11 +195,15 @@ static bool init_v1_controller(const char *controller, const char *runner, char 
 	return true;
 }
 
-enum cgroup_mode cgroup_init(const char *runner)
+enum cgroup_mode cgroup_init(const char *root, const char *runner)
 {
-	if (access(CG_ROOT "/cgroup.controllers", F_OK) == 0) {
+	char probe[PATH_MAX];
+
+	snprintf(cg_root, sizeof(cg_root), "%s", root);
+	if (strfmt(probe, sizeof(probe), "%s/cgroup.controllers", cg_root) == 0 && access(probe, F_OK) == 0) {
 		mode = init_v2(runner) ? CGROUP_V2 : CGROUP_NONE;
-	} else if (access(CG_ROOT "/memory/memory.limit_in_bytes", F_OK) == 0) {
+	} else if (strfmt(probe, sizeof(probe), "%s/memory/memory.limit_in_bytes", cg_root) == 0 &&
+	           access(probe, F_OK) == 0) {
 		bool ok = init_v1_controller("memory", runner, base_memory, sizeof(base_memory)) &&
 		          init_v1_controller("pids", runner, base_pids, sizeof(base_pids));
 		/* CPU weight is a nicety; memory and pids are the walls. */
@@ -186,8 +211,6 @@ enum cgroup_mode cgroup_init(const char *runner)
 			base_cpu[0] = '\0';
 		mode = ok ? CGROUP_V1 : CGROUP_NONE;
 	}
-	if (mode == CGROUP_NONE)
-		log_error("no usable cgroups: instances run without memory, pids and CPU limits");
 	return mode;
 }
 
@@ -228,7 +251,7 @@ int cgroup_create(struct cgroup *cg, int slot, int memory_mb)
 
 	memset(cg, 0, sizeof(*cg));
 	if (mode == CGROUP_NONE)
-		return 0;
+		return -1;  /* no instance runs without its memory and process caps */
 	snprintf(pids, sizeof(pids), "%d", TF_INSTANCE_PIDS_MAX);
 	if (mode == CGROUP_V2) {
 		if (strfmt(cg->memory, sizeof(cg->memory), "%s/i%d", base_v2, slot) != 0)
@@ -266,7 +289,11 @@ int cgroup_join_fds(const struct cgroup *cg, int fds[4])
 	int n = 0;
 	char path[PATH_MAX];
 
-	for (int i = 0; i < 3 && cg->created; i++) {
+	if (!cg->created) {
+		errno = ENOENT;
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
 		if (dirs[i][0] == '\0')
 			continue;
 		int fd = strfmt(path, sizeof(path), "%s/cgroup.procs", dirs[i]) == 0

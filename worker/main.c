@@ -197,7 +197,10 @@ int main(int argc, char **argv)
 	W.started_ms = now_ms();
 	load_settings();
 	setup_dirs();
-	W.cgroups = cgroup_init(W.id);
+	/* Without its walls no sandbox starts: the limits are walls, not options. */
+	W.cgroups = cgroup_init(config_str(cfg, "sandbox", "cgroup_root", "/sys/fs/cgroup"), W.id);
+	if (W.cgroups == CGROUP_NONE)
+		fatal("no usable cgroups (memory and pids controllers): refusing to run functions without their limits");
 	if (seccomp_prepare() != 0)
 		fatal("cannot build the seccomp filter; no sandbox would start");
 	pool_init();

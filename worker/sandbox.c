@@ -38,7 +38,15 @@ static void arg(struct argv_builder *a, const char *s)
 }
 
 #define SECCOMP_FD 5  /* where the child finds the filter bubblewrap loads */
+#define SHM_BYTES "16777216"  /* /dev/shm: semaphores and small shared buffers (Lambda has none) */
 
+/*
+ * Writable memory inside is bounded: /tmp at [sandbox] tmp_mb, /dev/shm small, and
+ * the root and /dev (tmpfs of bubblewrap's own, of no size) made read-only once
+ * everything is mounted on them. Each tmpfs page is charged to the instance's
+ * memory cgroup when written, so filling them ends in the function's own ENOSPC or
+ * out-of-memory, never the host's.
+ */
 static void build_argv(struct argv_builder *a, const struct runtime_def *rt, const char *task_dir,
                        const char *tmp_size)
 {
@@ -61,6 +69,9 @@ static void build_argv(struct argv_builder *a, const struct runtime_def *rt, con
 	arg(a, "--size"), arg(a, tmp_size), arg(a, "--tmpfs"), arg(a, "/tmp");
 	arg(a, "--proc"), arg(a, "/proc");
 	arg(a, "--dev"), arg(a, "/dev");
+	arg(a, "--size"), arg(a, SHM_BYTES), arg(a, "--tmpfs"), arg(a, "/dev/shm");
+	arg(a, "--remount-ro"), arg(a, "/dev");
+	arg(a, "--remount-ro"), arg(a, "/");
 	arg(a, "--chdir"), arg(a, "/var/task");
 	arg(a, "--seccomp"), arg(a, "5");  /* SECCOMP_FD */
 	arg(a, rt->interpreter);
@@ -87,15 +98,19 @@ static TF_NORETURN void child(const struct instance *in, int fds[6], const int *
 {
 	static char *const empty_env[] = { NULL };
 	uid_t uid = W.uid_base + (uid_t)in->slot;
+	/*
+	 * Backstops behind the cgroup: the sandbox's uid is its own, so RLIMIT_NPROC
+	 * counts exactly its processes and threads; no file it writes outgrows /tmp.
+	 */
 	struct rlimit core = { 0, 0 }, nofile = { TF_INSTANCE_NOFILE, TF_INSTANCE_NOFILE },
-	              fsz = { fsize, fsize };
+	              fsz = { fsize, fsize }, nproc = { TF_INSTANCE_PIDS_MAX, TF_INSTANCE_PIDS_MAX };
 
 	child_join(cg_fds);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_NOFILE, &nofile) != 0 ||
-	    setrlimit(RLIMIT_FSIZE, &fsz) != 0)
+	    setrlimit(RLIMIT_FSIZE, &fsz) != 0 || setrlimit(RLIMIT_NPROC, &nproc) != 0)
 		_exit(126);
 	/* 0 /dev/null, 1 and 2 the log pipe, 3 frames in, 4 frames out, 5 the seccomp filter. */
 	int high[6];

@@ -4,7 +4,8 @@
  *
  * Default allow, with the calls that reach past a function's own process denied:
  * tracing other processes, mounts and namespaces (sandboxes within the sandbox),
- * kernel modules, keyrings, BPF, perf, and the like. A denied call fails with EPERM
+ * kernel modules, keyrings, BPF, perf, io_uring, sockets of any family but unix
+ * and IP, and the like. A denied call fails with EPERM
  * rather than killing the process, so a runtime that merely probes keeps working.
  */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -37,9 +39,38 @@ static const char *const denied[] = {
 	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "vhangup",
 	/* keyrings, BPF, perf, and userfaultfd (a favourite of kernel exploits) */
 	"add_key", "request_key", "keyctl", "bpf", "perf_event_open", "userfaultfd", "fanotify_init",
+	/* io_uring: its operations run in the kernel's own threads, where this filter never looks */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
 	/* device nodes */
 	"mknod", "mknodat",
 };
+
+/*
+ * The socket families a function may open: unix and IP, which its network
+ * namespace confines to its own loopback. Others reach past it (AF_VSOCK reaches
+ * the hypervisor's listeners on a VM runner) or into kernel subsystems.
+ */
+static const int allowed_families[] = { AF_UNIX, AF_INET, AF_INET6 };
+#define FAMILY_LIMIT 64  /* above every family the kernel knows (AF_MAX is 46) */
+
+static bool family_allowed(int f)
+{
+	for (size_t i = 0; i < TF_ARRAY_LEN(allowed_families); i++)
+		if (allowed_families[i] == f)
+			return true;
+	return false;
+}
+
+static int add_socket_rules(scmp_filter_ctx ctx)
+{
+	for (int f = 0; f < FAMILY_LIMIT; f++)
+		if (!family_allowed(f) &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f)) != 0)
+			return -1;
+	/* Whatever the upper bits: the kernel reads an int, so anything past the known families goes. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+	                        SCMP_A0(SCMP_CMP_GE, (scmp_datum_t)FAMILY_LIMIT));
+}
 
 /* Namespace flags of clone(2): a process with any of them would start a sandbox of its own. */
 static const unsigned long namespace_flags[] = {
@@ -60,7 +91,7 @@ static int add_rules(scmp_filter_ctx ctx)
 		                     SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i], namespace_flags[i])) != 0)
 			return -1;
 	/* clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc use clone. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0)
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0 || add_socket_rules(ctx) != 0)
 		return -1;
 	/* Typing into the terminal of whoever holds it. */
 	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TIOCSTI));

@@ -44,7 +44,8 @@ struct cgroup {
 	bool created;
 };
 
-enum cgroup_mode cgroup_init(const char *runner_id);
+/* Finds v1 or v2 under root and makes this runner's cgroups; CGROUP_NONE when it cannot. */
+enum cgroup_mode cgroup_init(const char *root, const char *runner_id);
 int cgroup_create(struct cgroup *cg, int slot, int memory_mb);
 /* Caps memory at memory_mb (swap included) and sets the CPU weight in proportion. */
 int cgroup_set_memory(struct cgroup *cg, int memory_mb);

@@ -5,6 +5,7 @@
 
 const fs = require('fs');
 const net = require('net');
+const os = require('os');
 const path = require('path');
 const util = require('util');
 const { pathToFileURL } = require('url');
@@ -36,6 +37,28 @@ process.stderr.write = function markedWrite(chunk, encoding, callback) {
   stderrAtLineStart = ends;
   return stderrWrite(ends ? marked + '\n' : marked, callback);
 };
+
+// The sandbox may open only unix and IP sockets, so the netlink socket libuv reads
+// interfaces through is refused. Its network namespace has loopback and nothing
+// else; that is what os.networkInterfaces() answers when the kernel cannot be asked.
+const LOOPBACK = {
+  lo: [
+    { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true,
+      cidr: '127.0.0.1/8' },
+    { address: '::1', netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family: 'IPv6',
+      mac: '00:00:00:00:00:00', internal: true, cidr: '::1/128', scopeid: 0 },
+  ],
+};
+const kernelInterfaces = os.networkInterfaces;
+os.networkInterfaces = function networkInterfaces() {
+  try {
+    return kernelInterfaces.call(os);
+  } catch (e) {
+    if (e.code !== 'ERR_SYSTEM_ERROR') throw e;
+    return JSON.parse(JSON.stringify(LOOPBACK));
+  }
+};
+require('module').syncBuiltinESMExports();
 
 let meta = null;     // the load frame
 let handler = null;  // the user's function, once loaded
