@@ -1,10 +1,11 @@
 /*
- * Reserved concurrency (beyond the spec, as Lambda's): the invocations of one
- * function running at once, held in a Redis sorted set of request ids scored by
- * the instant each must be over by. An entry whose holder died without giving it
- * back expires with that instant, so a crash never shrinks the reservation for
- * good. tf-api takes a place for a synchronous invocation in the same script that
- * queues it; a worker takes one for an asynchronous invocation before running it.
+ * Concurrency places: the invocations running at once, held in Redis sorted sets
+ * of request ids scored by the instant each must be over by. One set per function
+ * with a reserved concurrency (beyond the spec, as Lambda's), and one per tenant
+ * with an account concurrency (its plan's). An entry whose holder died without
+ * giving it back expires with that instant, so a crash never shrinks a limit for
+ * good. tf-api takes the places of a synchronous invocation in the same script
+ * that queues it; a worker takes those of an asynchronous one before running it.
  */
 #ifndef TF_CONCURRENCY_H
 #define TF_CONCURRENCY_H
@@ -15,6 +16,7 @@
 #include "rds.h"
 
 #define TF_KEY_CONC_FMT "tf:conc:%s"  /* zset of one function: request id -> deadline (ms) */
+#define TF_KEY_TENANT_CONC_FMT "tf:tconc:%s"  /* the same of one tenant */
 #define TF_CONC_SLACK_MS 60000        /* the set outlives its last deadline by this */
 
 /*
@@ -31,17 +33,30 @@
 	"if reserved >= 0 then redis.call('ZADD', " K ", " UNTIL ", " RID ") "                 \
 	"local ttl = tonumber(" UNTIL ") - tonumber(" NOW ") + " TF_STR(TF_CONC_SLACK_MS) " "   \
 	"if redis.call('PTTL', " K ") < ttl then redis.call('PEXPIRE', " K ", ttl) end end "
+/* The same for the tenant's set: ACCOUNT_FULL returns -4 when the tenant's limit is taken up. */
+#define TF_ACCOUNT_FULL_LUA(K, LIMIT, NOW)                                                 \
+	"local account = tonumber(" LIMIT ") "                                                  \
+	"if account >= 0 then redis.call('ZREMRANGEBYSCORE', " K ", '-inf', " NOW ") "         \
+	"if redis.call('ZCARD', " K ") >= account then return -4 end end "
+#define TF_ACCOUNT_TAKE_LUA(K, NOW, UNTIL, RID)                                            \
+	"if account >= 0 then redis.call('ZADD', " K ", " UNTIL ", " RID ") "                  \
+	"local ttl = tonumber(" UNTIL ") - tonumber(" NOW ") + " TF_STR(TF_CONC_SLACK_MS) " "   \
+	"if redis.call('PTTL', " K ") < ttl then redis.call('PEXPIRE', " K ", ttl) end end "
 #define TF_STR_(x) #x
 #define TF_STR(x) TF_STR_(x)
 
-/* The set's key for a function. */
+/* The set's key for a function, and for a tenant. */
 void conc_key(const char *function_id, char *out, size_t n);
+void conc_tenant_key(const char *tenant, char *out, size_t n);
 
-/* Takes a place for the job until until_ms: 1 taken (or no reservation), 0 throttled, -1 Redis failed. */
+/*
+ * Takes the job's places until until_ms: 1 taken (or no limits), 0 throttled by the
+ * function's reservation, -4 by the tenant's account concurrency, -1 Redis failed.
+ */
 int conc_take(struct rds *rds, const struct job *j, int64_t until_ms);
 
-/* Appends (pipelined, one reply to read) the command that gives the job's place back; false if it had none. */
-bool conc_give_back(struct rds *rds, const struct job *j);
+/* Appends (pipelined) the commands that give the job's places back; how many replies to read. */
+int conc_give_back(struct rds *rds, const struct job *j);
 
 /* Counts one throttled invocation of a function: a record for the recorder's rollups. */
 void conc_record_throttle(struct rds *rds, const char *tenant, const char *function_id);

@@ -459,3 +459,11 @@ bool db_is_down(const struct db *db)
 {
 	return db->conn == NULL || conn_error(db->err);
 }
+
+bool db_outcome_unknown(const struct db *db)
+{
+	/* Could not connect, or the server had gone before the statement was written: nothing ran. */
+	bool never_sent = db->err == CR_CONNECTION_ERROR || db->err == CR_CONN_HOST_ERROR ||
+	                  db->err == CR_SERVER_GONE_ERROR;
+	return conn_error(db->err) && !never_sent;
+}

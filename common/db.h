@@ -93,5 +93,10 @@ const char *db_error(const struct db *db);
 bool db_is_duplicate(const struct db *db);
 /* True when the last failure was the connection, not the statement. */
 bool db_is_down(const struct db *db);
+/*
+ * True when the connection was lost after the last statement may have reached the
+ * server: it may have run (and, outside a transaction, committed) or not.
+ */
+bool db_outcome_unknown(const struct db *db);
 
 #endif

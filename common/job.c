@@ -84,6 +84,7 @@ char *job_to_json(const struct job *j)
 	jadd_int(o, "maxRetries", j->max_retries);
 	jadd_int(o, "maxEventAgeSeconds", j->max_event_age_s);
 	jadd_int(o, "reservedConcurrency", j->reserved_concurrency);
+	jadd_int(o, "accountConcurrency", j->account_concurrency);
 	jadd_int(o, "enqueuedMs", j->enqueued_ms);
 	jadd_int(o, "waitUntilMs", j->wait_until_ms);
 	return with_raw_field(o, "payload", j->payload);
@@ -115,6 +116,7 @@ int job_from_json(const char *text, size_t len, struct job *j, char *why, size_t
 	j->max_retries = (int)jint(o, "maxRetries", 2);
 	j->max_event_age_s = (int)jint(o, "maxEventAgeSeconds", 21600);
 	j->reserved_concurrency = (int)jint(o, "reservedConcurrency", -1);
+	j->account_concurrency = (int)jint(o, "accountConcurrency", -1);
 	j->enqueued_ms = jint(o, "enqueuedMs", 0);
 	j->wait_until_ms = jint(o, "waitUntilMs", 0);
 	if (j->version < 1 || j->memory_mb < TF_MIN_MEMORY_MB || j->memory_mb > TF_MAX_MEMORY_MB ||

@@ -32,6 +32,7 @@ struct job {
 	int max_retries;         /* Event: tries after the first, 0-2 (as Lambda) */
 	int max_event_age_s;     /* Event: no try starts later than this after queuing */
 	int reserved_concurrency; /* at most this many of the function run at once; -1: no limit */
+	int account_concurrency;  /* at most this many of the tenant's run at once; -1: no limit */
 	int64_t enqueued_ms;     /* wall clock */
 	int64_t wait_until_ms;   /* the caller stops waiting then; later is pointless */
 };

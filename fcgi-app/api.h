@@ -66,6 +66,7 @@ struct app {
 	bool self_service_upgrade;
 	const char *public_url;
 	int sync_margin_s;
+	int sync_capacity;                   /* request threads that may wait on synchronous invocations */
 	long long async_max_depth_function;  /* invoke-async answers 429 past these */
 	long long async_max_depth;
 	struct db_config dbc;

@@ -4,9 +4,11 @@
  * quota and queues the job, then the thread waits on the job's reply list.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "cache.h"
@@ -37,14 +39,17 @@
 	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
 
 /*
- * Refuses (-2) past the function's reserved concurrency, takes one from today's
- * quota (unless limit < 0; -1 when spent), takes a place in the reservation and
- * queues the job: one round trip on the invocation's path.
+ * Refuses past the function's reserved concurrency (-2) or the tenant's account
+ * concurrency (-4), takes one from today's quota (unless limit < 0; -1 when
+ * spent), takes the places and queues the job: one round trip on the
+ * invocation's path. A refused invocation costs no quota.
  */
 static const char QUOTA_AND_QUEUE[] =
 	TF_CONC_FULL_LUA("KEYS[3]", "ARGV[4]", "ARGV[5]")
+	TF_ACCOUNT_FULL_LUA("KEYS[4]", "ARGV[8]", "ARGV[5]")
 	QUOTA_LUA("ARGV[1]", "ARGV[3]")
 	TF_CONC_TAKE_LUA("KEYS[3]", "ARGV[5]", "ARGV[6]", "ARGV[7]")
+	TF_ACCOUNT_TAKE_LUA("KEYS[4]", "ARGV[5]", "ARGV[6]", "ARGV[7]")
 	"redis.call('LPUSH', KEYS[2], ARGV[2]) "
 	"return n";
 
@@ -67,18 +72,20 @@ static void quota_key(const struct job *j, char *key, size_t n)
 static int quota_take(struct req *r, const struct job *j)
 {
 	const struct plan_limits *limits = tenant_limits(r);
-	char key[128], limit[32], ttl[16], conc[64];
+	char key[128], limit[32], ttl[16], conc[64], tconc[96];
 
 	quota_key(j, key, sizeof(key));
 	conc_key(j->function_id, conc, sizeof(conc));
+	conc_tenant_key(j->tenant, tconc, sizeof(tconc));
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
 	char *text = job_to_json(j);
-	/* The place is held until the latest the job can end: started at wait_until, then init and timeout. */
-	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 3 %s %s %s %s %b %s %d %lld %lld %s", QUOTA_AND_QUEUE, key,
-	                          TF_KEY_RUN_QUEUE, conc, limit, text, strlen(text), ttl, j->reserved_concurrency,
-	                          (long long)now_ms(), (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
-	                          j->request_id);
+	/* The places are held until the latest the job can end: started at wait_until, then init and timeout. */
+	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 4 %s %s %s %s %s %b %s %d %lld %lld %s %d", QUOTA_AND_QUEUE,
+	                          key, TF_KEY_RUN_QUEUE, conc, tconc, limit, text, strlen(text), ttl,
+	                          j->reserved_concurrency, (long long)now_ms(),
+	                          (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
+	                          j->request_id, j->account_concurrency);
 	free(text);
 	if (!rds_ok(rep)) {
 		if (rep)
@@ -88,9 +95,14 @@ static int quota_take(struct req *r, const struct job *j)
 	}
 	long long n = rds_int(rep, -1);
 	freeReplyObject(rep);
-	if (n == -2) {
+	if (n == -2 || n == -4) {
 		conc_record_throttle(r->conn->rds, j->tenant, j->function_id);
 		r->err.retry_after = 1;
+		if (n == -4)
+			return tf_fail(&r->err, TF_E_THROTTLED,
+			               "Rate exceeded: tenant %s is running its account concurrency of %d invocations at once"
+			               " (the %s plan's); retry shortly", j->tenant, j->account_concurrency,
+			               limits ? limits->name : "operator");
 		return tf_fail(&r->err, TF_E_THROTTLED, "Rate exceeded: %s is running its reserved concurrency of %d",
 		               j->function_name, j->reserved_concurrency);
 	}
@@ -132,6 +144,32 @@ static int wait_outcome(struct req *r, const struct job *j, int wait_s, struct o
 	return rc;
 }
 
+/* The tenant's account concurrency, as its plan says (none for the operator). */
+static int account_concurrency_of(const struct req *r)
+{
+	const struct plan_limits *limits = tenant_limits(r);
+	return limits ? (int)limits->concurrency : -1;
+}
+
+/*
+ * Request threads waiting on a synchronous invocation. Each holds its thread for
+ * up to the function's timeout; past [api] sync_capacity the rest are refused, so
+ * that some threads are always left for everything else (/health included).
+ */
+static atomic_int sync_waiting;
+
+static int sync_capacity_take(struct req *r, const struct job *j)
+{
+	if (atomic_fetch_add(&sync_waiting, 1) < r->app->sync_capacity)
+		return 0;
+	atomic_fetch_sub(&sync_waiting, 1);
+	conc_record_throttle(r->conn->rds, j->tenant, j->function_id);
+	r->err.retry_after = 1;
+	return tf_fail(&r->err, TF_E_THROTTLED,
+	               "Rate exceeded: the platform is running as many synchronous invocations as it takes (%d); retry shortly",
+	               r->app->sync_capacity);
+}
+
 int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 {
 	int wait_s = j->timeout_s + r->app->sync_margin_s;
@@ -141,9 +179,14 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	uuid_v4(j->request_id);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
 	snprintf(j->type, sizeof(j->type), "RequestResponse");
+	j->account_concurrency = account_concurrency_of(r);
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = j->enqueued_ms + (int64_t)wait_s * 1000;
-	if (quota_take(r, j) != 0 || wait_outcome(r, j, wait_s, oc) != 0)
+	if (sync_capacity_take(r, j) != 0)
+		return -1;
+	int rc = quota_take(r, j) == 0 ? wait_outcome(r, j, wait_s, oc) : -1;
+	atomic_fetch_sub(&sync_waiting, 1);
+	if (rc != 0)
 		return -1;
 	if (oc->status == OUTCOME_PLATFORM_ERROR) {
 		const char *msg = jstr(oc->error, "errorMessage");
@@ -253,6 +296,32 @@ static int replay(struct req *r, const struct job *j, const char *idem, bool mus
 	return req_reply(r, 202, o);
 }
 
+#define COMMIT_CHECK_MS 15000      /* how long a request waits to learn whether its row was stored */
+#define COMMIT_CHECK_EVERY_MS 200
+
+/*
+ * Whether the row of request id was stored, after the connection died during its
+ * INSERT: asked again until MariaDB answers, within the request's deadline.
+ * 1 stored, 0 not stored, -1 still unknown.
+ */
+static int was_stored(struct req *r, const char *request_id)
+{
+	int64_t until = mono_ms() + COMMIT_CHECK_MS;
+
+	for (;;) {
+		struct db_rows *rows = NULL;
+		if (db_query(r->conn->db, "SELECT COUNT(*) FROM invocations WHERE request_id = ?",
+		             DB_ARGS(DB_STR(request_id)), &rows) == 0) {
+			long long n = db_ll(rows, 0, 0, 0);
+			db_rows_free(rows);
+			return n > 0 ? 1 : 0;
+		}
+		if (mono_ms() + COMMIT_CHECK_EVERY_MS > until)
+			return -1;
+		nanosleep(&(struct timespec){ 0, COMMIT_CHECK_EVERY_MS * 1000000L }, NULL);
+	}
+}
+
 int invoke_async(struct req *r, struct job *j)
 {
 	struct db *db = r->conn->db;
@@ -263,6 +332,7 @@ int invoke_async(struct req *r, struct job *j)
 	uuid_v4(j->request_id);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
 	snprintf(j->type, sizeof(j->type), "Event");
+	j->account_concurrency = account_concurrency_of(r);
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = 0;  /* nobody waits: it runs whenever a runner takes it */
 	/* A repeat is answered before any limit: it asks for nothing new. */
@@ -278,6 +348,25 @@ int invoke_async(struct req *r, struct job *j)
 	                 " VALUES (?, ?, ?, ?, ?, 'Event', 'Queued', NOW(3), NOW(3), ?, ?)",
 	                 DB_ARGS(DB_STR(j->request_id), DB_STR(j->tenant), DB_STR(j->function_id), DB_INT(j->version),
 	                         DB_STR(j->alias[0] ? j->alias : NULL), DB_STR(text), DB_STR(idem)), NULL);
+	/*
+	 * The connection died after the INSERT may have reached MariaDB: the row may be
+	 * committed. The answer must say what was stored, so ask until it can be known.
+	 */
+	int stored = rc != 0 && db_outcome_unknown(db) ? was_stored(r, j->request_id) : 0;
+	if (stored == 1) {
+		log_fields(TFLOG_WARN, "stored although its commit was not confirmed", "requestId", j->request_id,
+		           "traceId", r->trace_id, NULL);
+		rc = 0;
+	} else if (stored < 0) {
+		/* Nothing is given back: it may be accepted. The leader recounts the depths from the rows. */
+		free(text);
+		log_fields(TFLOG_ERROR, "outcome of an accepted invocation unknown", "requestId", j->request_id,
+		           "error", db_error(db), "traceId", r->trace_id, NULL);
+		return tf_fail(&r->err, TF_E_UNAVAILABLE,
+		               "The database went away while accepting invocation %s, so whether it was accepted is not"
+		               " known; GET /api/v1/functions/%s/invocations/%s tells once the database is back (or retry"
+		               " with the same Idempotency-Key)", j->request_id, j->function_name, j->request_id);
+	}
 	if (rc != 0) {
 		free(text);
 		async_unadmit(r, j);

@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "password.h"
+#include "plan.h"
 #include "ids.h"
 #include "ratelimit.h"
 #include "settings.h"
@@ -140,8 +141,11 @@ int main(int argc, char **argv)
 	if (bootstrap_file)
 		return bootstrap_admin(&app, bootstrap_file, base_url ? base_url : "http://127.0.0.1:8080") == 0 ? 0 : 1;
 	ratelimit_init(cfg);
+	plan_configure(cfg);
 	cache_start(&app);
-	int threads = (int)config_int(cfg, "api", "threads", 64, 1, 1024);
+	int threads = (int)config_int(cfg, "api", "threads", 64, 2, 1024);
+	/* A quarter of the threads, at least one, never waits on a function: the rest of the API stays up. */
+	app.sync_capacity = (int)config_int(cfg, "api", "sync_capacity", threads - (threads + 3) / 4, 1, threads - 1);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	struct thread_arg ta = { &app, open_socket(cfg) };

@@ -49,6 +49,18 @@ static void running_set(const char *id, const char *consumer, bool add)
 	pthread_mutex_unlock(&running_lock);
 }
 
+/* Whether this runner works on the entry already (it must never claim from itself what it runs). */
+static bool running_has(const char *id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&running_lock);
+	for (int i = 0; i < ASYNC_MAX_RUNNING && !found; i++)
+		found = strcmp(running[i], id) == 0;
+	pthread_mutex_unlock(&running_lock);
+	return found;
+}
+
 void async_touch(struct rds *rds)
 {
 	int n = 0;
@@ -286,13 +298,14 @@ static enum start_result start(struct db *db, const struct job *j, struct try *t
 }
 
 /*
- * The function runs its reserved concurrency already: as Lambda does with a
+ * The function runs its reserved concurrency already (or the tenant its account
+ * concurrency): as Lambda does with a
  * throttled event, try again later (the leader queues it when due), without
  * counting a try; the longer it has waited, the longer the wait, up to a minute.
- * A Running row here lost its worker (this entry came back). Left pending when
- * MariaDB cannot say so.
+ * A Running row here lost its worker (this entry came back). Left pending (false)
+ * when MariaDB cannot say so.
  */
-static void defer_throttled(struct db *db, struct rds *rds, const char *id, const struct job *j)
+static bool defer_throttled(struct db *db, struct rds *rds, const char *id, const struct job *j)
 {
 	enum start_result old = expire_if_old(db, j);
 	uint64_t n = 0;
@@ -307,23 +320,30 @@ static void defer_throttled(struct db *db, struct rds *rds, const char *id, cons
 	                   " WHERE request_id = ? AND status IN ('Queued', 'Retrying', 'Running')",
 	                   DB_ARGS(DB_INT(ASYNC_THROTTLED_MAX_WAIT_S), DB_STR(j->request_id)), &n) != 0) {
 		log_warn("async %s throttled, and cannot be deferred: %s", j->request_id, db_error(db));
-		return;
+		return false;
 	}
 	let_go(rds, id, j);
 	if (n == 1)
 		conc_record_throttle(rds, j->tenant, j->function_id);  /* not a redelivery of a finished one */
+	return true;
 }
 
-static void handle(struct db *db, struct rds *rds, const char *me, redisReply *entry)
+/* What became of an entry a consumer was given. */
+enum handled {
+	HANDLED,       /* settled, or not this consumer's to run */
+	LEFT_PENDING,  /* MariaDB or Redis could not say: this consumer tries it again, first */
+};
+
+static enum handled handle(struct db *db, struct rds *rds, const char *me, redisReply *entry)
 {
 	/* [id, [field, value]]; an entry deleted while pending comes back with a nil body */
 	if (entry->type == REDIS_REPLY_ARRAY && entry->elements == 2 && entry->element[1]->type == REDIS_REPLY_NIL) {
 		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, entry->element[0]->str));
-		return;
+		return HANDLED;
 	}
 	if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY ||
 	    entry->element[1]->elements != 2)
-		return;
+		return HANDLED;
 	const char *id = entry->element[0]->str;
 	redisReply *body = entry->element[1]->element[1];
 	struct job j;
@@ -333,17 +353,17 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 		log_error("async entry %s is malformed (%s); dropped", id, why);
 		freeReplyObject(rds_cmd(rds, "XACK %s %s %s", TF_KEY_ASYNC, TF_GROUP_RUNNERS, id));
 		freeReplyObject(rds_cmd(rds, "XDEL %s %s", TF_KEY_ASYNC, id));
-		return;
+		return HANDLED;
 	}
 	struct try tr = { 1, 1, 0 };
 	j.reserved_concurrency = current_reservation(db, &j);  /* taken and given back as this says */
 	int64_t until = now_ms() + (int64_t)j.timeout_s * 1000 + TF_INIT_TIMEOUT_MS + ASYNC_PLACE_SLACK_MS;
 	int place = conc_take(rds, &j, until);
 	if (place != 1) {
-		if (place == 0)
-			defer_throttled(db, rds, id, &j);
-		job_free(&j);  /* on a Redis failure the entry stays pending and is claimed again */
-		return;
+		/* Throttled by the function's reservation or the tenant's account; or Redis failed. */
+		bool deferred = (place == 0 || place == -4) && defer_throttled(db, rds, id, &j);
+		job_free(&j);  /* otherwise the entry stays pending */
+		return deferred ? HANDLED : LEFT_PENDING;
 	}
 	enum start_result started = start(db, &j, &tr);
 	if (started != START_RUN) {
@@ -353,11 +373,11 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 		for (int i = 0; i < replies; i++)
 			freeReplyObject(rds_reply(rds));
 		if (started == START_DB_FAILED)
-			sleep(1);  /* pending still; claimed again once MariaDB answers */
+			sleep(1);  /* pending still: read again by this consumer until MariaDB answers */
 		else
 			let_go(rds, id, &j);
 		job_free(&j);
-		return;
+		return started == START_DB_FAILED ? LEFT_PENDING : HANDLED;
 	}
 	running_set(id, me, true);
 	struct outcome oc;
@@ -371,6 +391,7 @@ static void handle(struct db *db, struct rds *rds, const char *me, redisReply *e
 	log_lines_free(&logs);
 	outcome_free(&oc);
 	job_free(&j);
+	return HANDLED;
 }
 
 void *async_main(void *arg)
@@ -394,7 +415,15 @@ void *async_main(void *arg)
 			last_claim = mono_ms();
 			if (rds_ok(rep) && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
 			    rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
-				handle(db, rds, me, rep->element[1]->element[0]);
+				redisReply *e = rep->element[1]->element[0];
+				/*
+				 * An entry this runner still runs idled only because the runner was
+				 * paused (stopped, or starved of CPU) past the timeout: the touch gives
+				 * it back to its consumer; running it a second time here would not do.
+				 */
+				bool ours = e->type == REDIS_REPLY_ARRAY && e->elements == 2 && running_has(e->element[0]->str);
+				if (!ours && handle(db, rds, me, e) == LEFT_PENDING)
+					backlog = true;
 				freeReplyObject(rep);
 				continue;
 			}
@@ -411,9 +440,10 @@ void *async_main(void *arg)
 			continue;
 		}
 		/* [[stream, [entry]]]; an empty backlog means this consumer has caught up. */
+		/* An entry left pending (MariaDB away) is read again from the backlog as soon as it answers. */
 		if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2 &&
 		    rep->element[0]->element[1]->elements == 1)
-			handle(db, rds, me, rep->element[0]->element[1]->element[0]);
+			backlog = handle(db, rds, me, rep->element[0]->element[1]->element[0]) == LEFT_PENDING || backlog;
 		else
 			backlog = false;
 		freeReplyObject(rep);

@@ -131,7 +131,7 @@ void *dispatcher_main(void *arg)
 		if (now_ms() > j.wait_until_ms) {
 			/* Its caller has given up; running it now would only bill for nothing. */
 			log_warn("job %s expired in the queue", j.request_id);
-			if (conc_give_back(rds, &j))
+			for (int i = conc_give_back(rds, &j); i > 0; i--)
 				freeReplyObject(rds_reply(rds));
 			job_free(&j);
 			continue;

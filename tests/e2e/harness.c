@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +88,12 @@ static void release_all(void)
 }
 
 static const char *extra_header;  /* one more header for the next request, if set */
+static long timeout_s = 120;
+
+void http_timeout(long seconds)
+{
+	timeout_s = seconds > 0 ? seconds : 120;
+}
 
 struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
                                const char *extra)
@@ -112,7 +119,7 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
 	if (auth_header)
 		h = curl_slist_append(h, auth_header);
 	if (extra_header)
@@ -138,6 +145,113 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 	keep(r);
 	last = r;
 	return r;
+}
+
+/* A burst: its own handles, driven by curl's multi interface in a thread of its own. */
+struct burst {
+	pthread_t thread;
+	int n;
+	char url[4096], auth[512];
+	char *body;
+	long *statuses;
+	char **bodies;
+};
+
+static size_t burst_body(char *p, size_t size, size_t n, void *ctx)
+{
+	char **dst = ctx;
+	size_t len = size * n, have = *dst ? strlen(*dst) : 0;
+	if (have + len < 4096) {
+		*dst = realloc(*dst, have + len + 1);
+		memcpy(*dst + have, p, len);
+		(*dst)[have + len] = '\0';
+	}
+	return len;
+}
+
+static void *burst_main(void *arg)
+{
+	struct burst *b = arg;
+	CURLM *m = curl_multi_init();
+	CURL **easy = calloc((size_t)b->n, sizeof(*easy));
+	struct curl_slist *h = curl_slist_append(NULL, b->auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:");
+
+	for (int i = 0; i < b->n; i++) {
+		easy[i] = curl_easy_init();
+		curl_easy_setopt(easy[i], CURLOPT_URL, b->url);
+		curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, b->body);
+		curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, burst_body);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &b->bodies[i]);
+		curl_easy_setopt(easy[i], CURLOPT_TIMEOUT, 120L);
+		curl_multi_add_handle(m, easy[i]);
+	}
+	int running = b->n;
+	while (running > 0) {
+		curl_multi_perform(m, &running);
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 200, NULL);
+	}
+	for (int i = 0; i < b->n; i++) {
+		curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &b->statuses[i]);
+		curl_multi_remove_handle(m, easy[i]);
+		curl_easy_cleanup(easy[i]);
+	}
+	curl_slist_free_all(h);
+	curl_multi_cleanup(m);
+	free(easy);
+	return NULL;
+}
+
+struct burst *burst_start(const char *path, const char *key, const char *body, int n)
+{
+	struct burst *b = calloc(1, sizeof(*b));
+	b->n = n;
+	snprintf(b->url, sizeof(b->url), "%s%s", base, path);
+	snprintf(b->auth, sizeof(b->auth), "Authorization: Bearer %s", key);
+	b->body = strdup(body);
+	b->statuses = calloc((size_t)n, sizeof(long));
+	b->bodies = calloc((size_t)n, sizeof(char *));
+	if (pthread_create(&b->thread, NULL, burst_main, b) != 0)
+		b->n = 0;
+	return b;
+}
+
+int burst_wait(struct burst *b, long *statuses, char **bodies, int n)
+{
+	int got = b->n;
+
+	if (got > 0)
+		pthread_join(b->thread, NULL);
+	for (int i = 0; i < got; i++) {
+		if (i < n)
+			statuses[i] = b->statuses[i];
+		if (i < n && bodies)
+			bodies[i] = b->bodies[i] ? b->bodies[i] : strdup("");
+		else
+			free(b->bodies[i]);
+	}
+	free(b->bodies);
+	free(b->statuses);
+	free(b->body);
+	free(b);
+	return got;
+}
+
+int count_holding(char **bodies, int n, const char *want)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		k += bodies[i] && strstr(bodies[i], want) != NULL;
+	return k;
+}
+
+void free_all(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
 }
 
 struct resp *last_resp(void)
@@ -348,8 +462,8 @@ static const struct suite *const suites[] = {
 	&suite_newcomer, &suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
-	&suite_limits, &suite_engine, &suite_records, &suite_walls,
-	&suite_faults, &suite_async,  /* last: they stop and start parts of the stack */
+	&suite_limits, &suite_engine, &suite_records, &suite_walls, &suite_fairness,
+	&suite_faults, &suite_async, &suite_outcomes,  /* last: they stop and start parts of the stack */
 };
 
 int main(void)

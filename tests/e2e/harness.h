@@ -33,7 +33,7 @@ extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invo
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
 	suite_engine,
-	suite_async, suite_newcomer, suite_records, suite_walls;
+	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -56,6 +56,19 @@ struct resp *http(const char *method, const char *path, const char *key, const c
 /* The same with a formatted path. */
 struct resp *httpf(const char *method, const char *key, const char *body, const char *pathfmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The timeout of the requests that follow (0: the default, 120 s). */
+void http_timeout(long seconds);
+/* n POSTs of body to path at once, from a thread of its own, while the test goes on. */
+struct burst;
+struct burst *burst_start(const char *path, const char *key, const char *body, int n);
+/*
+ * Waits for the burst's answers: their statuses (up to n of them) into statuses and,
+ * unless bodies is NULL, their bodies (free_all them). Returns how many were sent.
+ */
+int burst_wait(struct burst *b, long *statuses, char **bodies, int n);
+/* How many of n bodies hold the text want. */
+int count_holding(char **bodies, int n, const char *want);
+void free_all(char **v, int n);
 /* The response of the latest request. */
 struct resp *last_resp(void);
 struct resp *http_raw(const char *method, const char *path, const char *auth_header,
