@@ -18,7 +18,11 @@
 #define TF_MAX_ZIP_BYTES     (50 * TF_MIB)   /* the archive itself */
 #define TF_MAX_ZIP_UNPACKED  (50 * TF_MIB)   /* every file unpacked, together */
 #define TF_MAX_ZIP_ENTRIES   10000
-#define TF_MAX_ZIP_PATH      1024
+#define TF_MAX_ZIP_PATH      1024   /* bytes of an entry's path, or of a link's target */
+#define TF_MAX_ZIP_NAME      255    /* bytes of one segment of a path: the file systems' NAME_MAX */
+#define TF_MAX_ZIP_DEPTH     128    /* segments of a path: directories an entry is nested in, plus one */
+#define TF_MAX_ZIP_LINK_HOPS 40     /* links followed resolving one link, as Linux's MAXSYMLINKS */
+#define TF_MAX_ZIP_LINK_STEPS (1L << 20)  /* path segments walked resolving all of a package's links */
 
 /* A deterministic archive of one file (fixed time stamps): same input, same digest. */
 int codezip_single(const char *name, const void *data, size_t len, struct buf *out);
