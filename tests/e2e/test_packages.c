@@ -1,12 +1,14 @@
 /*
  * Code packages over the platform API (docs/code-packages.md): what a ZIP may
- * hold is decided at upload, where the client is told which entry is at fault.
+ * hold is decided at upload, where the client is told which entry is at fault,
+ * and a version that was accepted runs the same on a cold start and from a spare.
  */
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base64.h"
 #include "codezip.h"
@@ -236,11 +238,164 @@ static void nesting_past_the_depth_limit_is_refused(void)
 	CHECK(no_version(key, "deep"), "a refused package became a version");
 }
 
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The handler, reached through the link main.py: when its interpreter started,
+ * and /var/task as it sees it, links not followed, and files read through links.
+ */
+static const char TREE_PY[] =
+	"import json, os, time\n"
+	"def started():\n"
+	"    with open('/proc/self/stat') as f:\n"
+	"        ticks = int(f.read().rsplit(')', 1)[1].split()[19])\n"
+	"    with open('/proc/uptime') as f:\n"
+	"        up = float(f.read().split()[0])\n"
+	"    return time.time() - up + ticks / os.sysconf('SC_CLK_TCK')\n"
+	"def tree():\n"
+	"    out = []\n"
+	"    for root, dirs, files in os.walk('/var/task'):\n"
+	"        for n in dirs + files:\n"
+	"            p = os.path.join(root, n)\n"
+	"            rel = os.path.relpath(p, '/var/task')\n"
+	"            if os.path.islink(p):\n"
+	"                out.append([rel, 'link', os.readlink(p), os.path.exists(p)])\n"
+	"            elif os.path.isdir(p):\n"
+	"                out.append([rel, 'dir'])\n"
+	"            else:\n"
+	"                out.append([rel, 'file', os.path.getsize(p)])\n"
+	"    return sorted(out)\n"
+	"def read(p):\n"
+	"    with open('/var/task/' + p) as f:\n"
+	"        return f.read()\n"
+	"def handler(event, context):\n"
+	"    via = [read('bottom/deep.txt'), read('a/b/top/lib/data.txt'), read('lib/data.txt')]\n"
+	"    return {'statusCode': 200, 'body': json.dumps({'started': started(), 'tree': tree(), 'via': via})}\n";
+
+struct run {
+	double started;
+	char *seen;  /* tree and files read through links, as JSON */
+};
+
+/* Invokes fn until a runner answers (one may be starting); false with the test failed otherwise. */
+static bool run_tree(const char *key, const char *fn, struct run *out)
+{
+	struct resp *r = NULL;
+	for (int i = 0; i < 20; i++) {
+		r = httpf("POST", key, "{\"payload\":{}}", V1 "/functions/%s/invoke", fn);
+		if (r->status == 200)
+			break;
+		sleep_ms(500);
+	}
+	json_object *b = r->status == 200 ? body_json(r) : NULL;
+	if (b == NULL || !json_object_get_boolean(jp(r->json, "wasColdStart"))) {
+		t_fail(__FILE__, __LINE__, "invocation: %ld %.600s", r->status, r->body);
+		json_object_put(b);
+		return false;
+	}
+	out->started = json_object_get_double(jp(b, "started"));
+	json_object_object_del(b, "started");
+	out->seen = xstrdup(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(b);
+	return true;
+}
+
+/*
+ * Kept links and deep nesting, the same from a spare as on a cold start. A spare
+ * adopts a package through codecache_link, which before dropped symlinks and
+ * stopped at 32 levels; a cold start binds the unpacked package itself. The
+ * first invocation of a new function adopts a spare (its interpreter started
+ * before the function existed, as in test_engine.c); the second runs on a
+ * second runner started with no spares, where it must boot its own interpreter.
+ * Two packages: links alone, and links with a hundred levels of nesting.
+ */
+static void kept_links_and_deep_nesting_run_the_same_from_a_spare_and_cold(void)
+{
+	static char deepdir[TF_MAX_ZIP_DEPTH * 2 + 8], deepfile[TF_MAX_ZIP_DEPTH * 2 + 16];
+	char key[128], name[80];
+	struct run spare[2] = { { 0 } }, cold[2] = { { 0 } };
+	deepdir[0] = '\0';
+	for (int i = 0; i < 100; i++)
+		strcat(deepdir, i ? "/d" : "d");
+	snprintf(deepfile, sizeof(deepfile), "%s/deep.txt", deepdir);
+	const struct entry links[] = {
+		{ "src/app.py", 'f', TREE_PY }, { "main.py", 'l', "src/app.py" }, { "src/data.txt", 'f', "through lib" },
+		{ "lib", 'l', "src" }, { "a/b/top", 'l', "../.." }, { "bottom", 'l', "src" }, { "src/deep.txt", 'f', "shallow" },
+		{ "dangling", 'l', "not/there" }, { "empty/", 'd', "" },
+	};
+	const struct entry deep[] = {
+		{ "src/app.py", 'f', TREE_PY }, { "main.py", 'l', "src/app.py" }, { "src/data.txt", 'f', "through lib" },
+		{ "lib", 'l', "src" }, { "a/b/top", 'l', "../.." }, { deepfile, 'f', "a hundred levels down" },
+		{ "bottom", 'l', deepdir }, { "dangling", 'l', "not/there" }, { "empty/", 'd', "" },
+	};
+	const struct { const struct entry *e; size_t n; const char *bottom; } pkgs[2] = {
+		{ links, sizeof(links) / sizeof(links[0]), "shallow" },
+		{ deep, sizeof(deep) / sizeof(deep[0]), "a hundred levels down" },
+	};
+	signup("pkkeep", key, name);
+	CHECK_STATUS(http("POST", "/api/billing/upgrade", key, NULL), 200);
+	for (int p = 0; p < 2; p++) {
+		char body[256], via[128];
+		sleep_ms(1500);  /* the spares taken before are booted again by now */
+		double before = wall_now();
+		snprintf(name, sizeof(name), "keep%d", p);
+		snprintf(body, sizeof(body), "{\"name\":\"%s\",\"runtime\":\"Python311\",\"handler\":\"main.handler\",\"timeout\":30}",
+		         name);
+		CHECK_STATUS(http("POST", V1 "/functions", key, body), 201);
+		struct resp *r = upload_entries(key, name, pkgs[p].e, pkgs[p].n);
+		CHECK(r->status == 201, "%ld %s", r->status, r->body);
+		if (!run_tree(key, name, &spare[p]))
+			goto out;
+		CHECK(spare[p].started < before, "%s: not adopted by a spare: its interpreter started %.3f s after the function was created",
+		      name, spare[p].started - before);
+		snprintf(via, sizeof(via), "\"via\":[\"%s\",\"through lib\",\"through lib\"]", pkgs[p].bottom);
+		CHECK(strstr(spare[p].seen, via) && strstr(spare[p].seen, "[\"main.py\",\"link\",\"src/app.py\",true]") &&
+		      strstr(spare[p].seen, "[\"dangling\",\"link\",\"not/there\",false]") &&
+		      strstr(spare[p].seen, "[\"empty\",\"dir\"]"),
+		      "%s from a spare: %.1500s", name, spare[p].seen);
+	}
+	/* The same versions on a runner with no spares: cold starts. */
+	CHECK(stack_ctl("stop_one", "tf-worker") == 0, "cannot stop the worker");
+	setenv("TF_WORKER_PRESTART", "0", 1);
+	int started_b = stack_ctl("start_second_worker", NULL);
+	unsetenv("TF_WORKER_PRESTART");
+	double before_cold = wall_now();
+	bool ran = started_b == 0 && run_tree(key, "keep0", &cold[0]) && run_tree(key, "keep1", &cold[1]);
+	stack_ctl("stop_one", "tf-worker-b");
+	int restarted = stack_ctl("start_worker", NULL);
+	if (restarted == 0) {
+		/* The next test's invocations wait for a runner no longer than their timeout. */
+		struct run again = { 0 };
+		run_tree(key, "keep0", &again);
+		free(again.seen);
+	}
+	CHECK(started_b == 0 && restarted == 0, "cannot switch runners");
+	if (!ran)
+		goto out;
+	for (int p = 0; p < 2; p++) {
+		CHECK(cold[p].started > before_cold - 0.05,
+		      "keep%d: not a cold start: its interpreter started %.3f s before the invocation", p, before_cold - cold[p].started);
+		CHECK(strcmp(spare[p].seen, cold[p].seen) == 0, "keep%d from a spare: %.1200s\ncold: %.1200s", p, spare[p].seen,
+		      cold[p].seen);
+	}
+out:
+	for (int p = 0; p < 2; p++) {
+		free(spare[p].seen);
+		free(cold[p].seen);
+	}
+}
+
 static const struct test tests[] = {
 	{ "packages: a chain of links that climbs out of the package, or loops, is refused (400) naming the link", a_chain_of_links_that_climbs_out_is_refused },
 	{ "packages: a duplicate entry, a file and a directory of one name, an entry under a file or a link are refused naming it", duplicates_and_clashes_are_refused_naming_the_entry },
 	{ "packages: a named pipe or a device entry is refused, not stored as an empty file", a_named_pipe_or_a_device_is_refused },
 	{ "packages: an archive without its end-of-central-directory record is refused", an_archive_without_its_end_record_is_refused },
 	{ "packages: nesting past TF_MAX_ZIP_DEPTH is refused at upload", nesting_past_the_depth_limit_is_refused },
+	{ "packages: kept links and deep nesting run the same from a spare and on a cold start", kept_links_and_deep_nesting_run_the_same_from_a_spare_and_cold },
 };
 const struct suite suite_packages = { tests, sizeof(tests) / sizeof(tests[0]) };
