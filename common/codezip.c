@@ -2,12 +2,17 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "codezip.h"
+#include "xalloc.h"
+#include "zipdir.h"
+#include "ziptree.h"
 
 #define ZIP_EPOCH 315532800  /* 1980-01-01, the earliest time a ZIP can hold */
 
@@ -46,53 +51,6 @@ out:
 	archive_entry_free(e);
 	archive_write_free(a);
 	return rc;
-}
-
-int zip_path_ok(const char *path)
-{
-	size_t n = strlen(path);
-
-	if (n == 0 || n > TF_MAX_ZIP_PATH || path[0] == '/' || strchr(path, '\\'))
-		return 0;
-	for (const char *seg = path; *seg;) {
-		const char *end = strchr(seg, '/');
-		size_t sl = end ? (size_t)(end - seg) : strlen(seg);
-		/* A trailing slash (a directory entry) leaves one empty last segment. */
-		if (sl == 0 && end != NULL)
-			return 0;
-		if ((sl == 1 && seg[0] == '.') || (sl == 2 && seg[0] == '.' && seg[1] == '.'))
-			return 0;
-		if (end == NULL)
-			break;
-		seg = end + 1;
-	}
-	return 1;
-}
-
-int zip_link_ok(const char *path, const char *target)
-{
-	long depth = 0;
-
-	if (target == NULL || target[0] == '\0' || target[0] == '/' || strlen(target) > TF_MAX_ZIP_PATH)
-		return 0;
-	/* The link's directory: one level per '/' in its own path. */
-	for (const char *p = path; *p; p++)
-		if (*p == '/' && p[1] != '\0')
-			depth++;
-	for (const char *seg = target; *seg;) {
-		const char *end = strchr(seg, '/');
-		size_t sl = end ? (size_t)(end - seg) : strlen(seg);
-		if (sl == 2 && seg[0] == '.' && seg[1] == '.')
-			depth--;
-		else if (sl > 0 && !(sl == 1 && seg[0] == '.'))
-			depth++;
-		if (depth < 0)
-			return 0;
-		if (end == NULL)
-			break;
-		seg = end + 1;
-	}
-	return 1;
 }
 
 /* Opens the directory that will hold path's last segment, creating parents, following no link. */
@@ -180,23 +138,6 @@ out:
 	return rc;
 }
 
-static int count_data(struct archive *a, const char *path, uint64_t *total, struct tf_error *err)
-{
-	char chunk[65536];
-
-	for (;;) {
-		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
-		if (n == 0)
-			return 0;
-		if (n < 0)
-			return tf_fail(err, TF_E_INVALID_CODE, "Corrupt data in %s: %s", path, archive_error_string(a));
-		*total += (uint64_t)n;
-		if (*total > TF_MAX_ZIP_UNPACKED)
-			return tf_fail(err, TF_E_INVALID_CODE, "Code package unpacks to more than %ld MB",
-			               TF_MAX_ZIP_UNPACKED / TF_MIB);
-	}
-}
-
 static int make_link(int root, const char *path, const char *target, struct tf_error *err)
 {
 	char leaf[256];
@@ -226,89 +167,217 @@ static int make_dir(int root, const char *path, struct tf_error *err)
 	return 0;
 }
 
-/* Reads every entry, checking it; unpacks it too when root >= 0. */
-static int walk(const void *zip, size_t len, int root, uint64_t *unpacked, struct tf_error *err)
+
+/*
+ * The seekable reader only: it reads the central directory, as zipdir.c does,
+ * and refuses an archive without one. (The streaming reader, which
+ * archive_read_support_format_zip also registers, reads local headers alone and
+ * accepts an archive cut short.)
+ */
+static struct archive *open_archive(const void *zip, size_t len, struct tf_error *err)
 {
 	struct archive *a = archive_read_new();
+
+	if (a == NULL) {
+		tf_fail(err, TF_E_INTERNAL, "Cannot read the code package: out of memory");
+		return NULL;
+	}
+	/* Mac resource forks would fold some entries into others; every entry stays an entry. */
+	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+	    archive_read_set_options(a, "zip:!mac-ext") != ARCHIVE_OK) {
+		tf_fail(err, TF_E_INTERNAL, "Cannot read the code package: %s", archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	if (archive_read_open_memory(a, zip, len) != ARCHIVE_OK) {
+		tf_fail(err, TF_E_INVALID_CODE, "Code package is not a ZIP archive");
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int count_data(struct archive *a, const char *label, uint64_t *total, struct tf_error *err)
+{
+	char chunk[65536];
+
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return tf_fail(err, TF_E_INVALID_CODE, "Entry \"%s\" has corrupt data: %s", label,
+			               archive_error_string(a));
+		*total += (uint64_t)n;
+		if (*total > TF_MAX_ZIP_UNPACKED)
+			return tf_fail(err, TF_E_INVALID_CODE, "Code package unpacks to more than %ld MB",
+			               TF_MAX_ZIP_UNPACKED / TF_MIB);
+	}
+}
+
+/* Whether libarchive read the name the directory holds (a directory's with '/' added, DOS '\' as '/'). */
+static bool same_name(const struct zipdir_entry *d, const char *path, bool is_dir)
+{
+	size_t n = strlen(path);
+
+	if (!(n == d->name_len || (is_dir && n == d->name_len + 1 && path[n - 1] == '/')))
+		return false;
+	for (size_t i = 0; i < d->name_len; i++)
+		if (path[i] != d->name[i] && !(d->dos_slashes && d->name[i] == '\\' && path[i] == '/'))
+			return false;
+	return true;
+}
+
+/*
+ * Reads every entry as libarchive will unpack it, and checks that libarchive
+ * reads the entries the directory lists, in its order, under its names: what
+ * is judged is what is unpacked. Any warning of libarchive (sizes or CRCs that
+ * differ between a local header and the directory) refuses the archive.
+ */
+static int collect(struct archive *a, const struct zipdir_entry *dir, size_t ndir, struct zip_node *nodes,
+                   size_t *n, uint64_t *unpacked, struct tf_error *err)
+{
 	struct archive_entry *e;
+	char label[ZIP_LABEL_SIZE];
+
+	*n = 0;
+	for (;;) {
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (*n >= ndir)
+			return tf_fail(err, TF_E_INVALID_CODE,
+			               "Code package has more entries than its central directory lists; make the archive again");
+		zip_label(dir[*n].name, dir[*n].name_len, label);
+		if (r != ARCHIVE_OK)
+			return tf_fail(err, TF_E_INVALID_CODE, "Entry \"%s\" cannot be read: %s", label,
+			               archive_error_string(a) ? archive_error_string(a) : "damaged");
+		const char *path = archive_entry_pathname(e), *target = NULL;
+		mode_t type = archive_entry_filetype(e);
+		if (path == NULL)
+			return tf_fail(err, TF_E_INVALID_CODE, "Entry \"%s\" has a name that cannot be read; use ASCII names",
+			               label);
+		if (!same_name(&dir[*n], path, type == AE_IFDIR))
+			return tf_fail(err, TF_E_INVALID_CODE,
+			               "Entry \"%s\" carries a second name in an extra field; make the archive again without it", label);
+		if (archive_entry_hardlink(e) != NULL)
+			return tf_fail(err, TF_E_INVALID_CODE, "Entry \"%s\" is a hard link; store the file itself", label);
+		struct zip_node *node = &nodes[*n];
+		if (type == AE_IFREG) {
+			node->type = ZIP_FILE;
+			if (count_data(a, label, unpacked, err) != 0)
+				return -1;
+		} else if (type == AE_IFDIR) {
+			node->type = ZIP_DIR;
+		} else if (type == AE_IFLNK) {
+			node->type = ZIP_LINK;
+			if ((target = archive_entry_symlink(e)) == NULL)
+				return tf_fail(err, TF_E_INVALID_CODE, "Link \"%s\" has a target that cannot be read", label);
+		} else {
+			return tf_fail(err, TF_E_INVALID_CODE,
+			               "Entry \"%s\" is a device, socket or pipe; a package holds only files, directories and links",
+			               label);
+		}
+		node->path = xstrdup(path);
+		node->target = target ? xstrdup(target) : NULL;
+		++*n;
+	}
+	if (*n != ndir)
+		return tf_fail(err, TF_E_INVALID_CODE,
+		               "Code package has entries libarchive cannot reach; make the archive again");
+	return 0;
+}
+
+/* codezip_check, saying how many entries the package has. */
+static int check(const void *zip, size_t len, uint64_t *unpacked, size_t *entries, struct tf_error *err)
+{
+	struct zipdir_entry *dir = NULL;
+	struct zip_node *nodes = NULL;
+	struct archive *a = NULL;
+	size_t ndir = 0, n = 0;
 	uint64_t total = 0;
-	size_t entries = 0;
 	int rc = -1;
 
 	if (len > TF_MAX_ZIP_BYTES) {
 		tf_fail(err, TF_E_INVALID_CODE, "Code package is larger than %ld MB", TF_MAX_ZIP_BYTES / TF_MIB);
 		goto out;
 	}
-	archive_read_support_format_zip(a);
-	if (archive_read_open_memory(a, zip, len) != ARCHIVE_OK) {
-		tf_fail(err, TF_E_INVALID_CODE, "Code package is not a ZIP archive");
+	/* An empty archive is a ZIP too, though libarchive will not open one: there is nothing in it to read. */
+	if (zipdir_read(zip, len, &dir, &ndir, err) != 0 || (ndir > 0 && (a = open_archive(zip, len, err)) == NULL))
 		goto out;
+	nodes = xcalloc(ndir ? ndir : 1, sizeof(*nodes));
+	if ((a && collect(a, dir, ndir, nodes, &n, &total, err) != 0) || ziptree_judge(nodes, n, err) != 0)
+		goto out;
+	if (unpacked)
+		*unpacked = total;
+	*entries = ndir;
+	rc = 0;
+out:
+	for (size_t i = 0; nodes && i < n; i++) {
+		free(nodes[i].path);
+		free(nodes[i].target);
 	}
+	free(nodes);
+	free(dir);
+	if (a)
+		archive_read_free(a);
+	return rc;
+}
+
+int codezip_check(const void *zip, size_t len, uint64_t *unpacked, struct tf_error *err)
+{
+	size_t entries;
+
+	return check(zip, len, unpacked, &entries, err);
+}
+
+/* Unpacks a package codezip_check accepted; it still follows no link and overwrites nothing. */
+static int unpack(const void *zip, size_t len, int root, struct tf_error *err)
+{
+	struct archive *a = open_archive(zip, len, err);
+	struct archive_entry *e;
+	uint64_t total = 0;
+	int rc = -1;
+
+	if (a == NULL)
+		return -1;
 	for (;;) {
 		int r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			tf_fail(err, TF_E_INVALID_CODE, "Code package is not a valid ZIP archive: %s",
-			        archive_error_string(a));
-			goto out;
-		}
-		if (++entries > TF_MAX_ZIP_ENTRIES) {
-			tf_fail(err, TF_E_INVALID_CODE, "Code package has more than %d entries", TF_MAX_ZIP_ENTRIES);
+		if (r != ARCHIVE_OK) {
+			tf_fail(err, TF_E_INVALID_CODE, "Code package cannot be read: %s", archive_error_string(a));
 			goto out;
 		}
 		const char *path = archive_entry_pathname(e);
-		if (path == NULL || !zip_path_ok(path)) {
-			tf_fail(err, TF_E_INVALID_CODE, "Entry \"%.200s\" has an absolute or escaping path",
-			        path ? path : "(unreadable)");
-			goto out;
-		}
-		if (archive_entry_hardlink(e) != NULL) {
-			tf_fail(err, TF_E_INVALID_CODE, "Entry \"%.200s\" is a hard link", path);
-			goto out;
-		}
 		mode_t type = archive_entry_filetype(e);
 		mode_t mode = (archive_entry_perm(e) & 0111) ? 0755 : 0644;
-		if (type == AE_IFREG) {
-			if ((root >= 0 ? write_entry(root, path, a, mode, &total, err)
-			               : count_data(a, path, &total, err)) != 0)
-				goto out;
-		} else if (type == AE_IFDIR) {
-			if (root >= 0 && make_dir(root, path, err) != 0)
-				goto out;
-		} else if (type == AE_IFLNK) {
-			const char *target = archive_entry_symlink(e);
-			if (!zip_link_ok(path, target)) {
-				tf_fail(err, TF_E_INVALID_CODE, "Link \"%.200s\" points outside the package", path);
-				goto out;
-			}
-			if (root >= 0 && make_link(root, path, target, err) != 0)
-				goto out;
-		} else {
-			tf_fail(err, TF_E_INVALID_CODE, "Entry \"%.200s\" is a device, socket or pipe", path);
+		int made = type == AE_IFREG ? write_entry(root, path, a, mode, &total, err)
+		         : type == AE_IFDIR ? make_dir(root, path, err)
+		         : type == AE_IFLNK ? make_link(root, path, archive_entry_symlink(e), err)
+		         : tf_fail(err, TF_E_INVALID_CODE, "Code package changed while it was unpacked");
+		if (made != 0)
 			goto out;
-		}
 	}
-	if (unpacked)
-		*unpacked = total;
 	rc = 0;
 out:
 	archive_read_free(a);
 	return rc;
 }
 
-int codezip_check(const void *zip, size_t len, uint64_t *unpacked, struct tf_error *err)
-{
-	return walk(zip, len, -1, unpacked, err);
-}
-
 int codezip_extract(const void *zip, size_t len, const char *dir, struct tf_error *err)
 {
-	int root = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	size_t entries;
+	int root = -1, rc = -1;
 
-	if (root < 0)
-		return tf_fail(err, TF_E_INTERNAL, "Cannot open %s: %s", dir, strerror(errno));
-	int rc = walk(zip, len, root, NULL, err);
+	/* Judged again on the runner: a package stored under older rules is not unpacked unless it keeps these. */
+	if (check(zip, len, NULL, &entries, err) != 0)
+		return -1;
+	if (entries == 0)
+		return 0;
+	if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return tf_fail(err, TF_E_INTERNAL, "Cannot open the directory to unpack into: %s", strerror(errno));
+	rc = unpack(zip, len, root, err);
 	close(root);
 	return rc;
 }

@@ -29,6 +29,11 @@ int code_store_inline(struct req *r, const char *handler, enum tf_language lang,
 		tf_fail(&r->err, TF_E_INTERNAL, "Cannot package the code (trace %s)", r->trace_id);
 		goto out;
 	}
+	/* The rule uploads keep (docs/code-packages.md) holds for inline code too: a runner unpacks nothing else. */
+	if (codezip_check(zip.data, zip.len, NULL, &r->err) != 0) {
+		tf_detail(&r->err, "code", "%s", r->err.message);
+		goto out;
+	}
 	sha256_hex(zip.data, zip.len, sha_out);
 	rc = code_blob_put(r, sha_out, zip.data, zip.len);
 out:

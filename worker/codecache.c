@@ -6,8 +6,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include "sha256.h"
 #include "strfmt.h"
 #include "worker.h"
+#include "xalloc.h"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -30,40 +34,101 @@ void remove_tree(const char *path)
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-#define LINK_MAX_DEPTH 32  /* codezip bounds a package's depth well below this */
-
-static int link_dir(const char *from, const char *to, int depth)
+/* One entry of a directory, reproduced in the copy: a hard link, a directory, or a symlink. */
+static int link_entry(int from, int to, const char *name, bool *is_dir)
 {
-	DIR *d = opendir(from);
-	struct dirent *de;
-	char src[PATH_MAX], dst[PATH_MAX];
-	int rc = 0;
+	char target[TF_MAX_ZIP_PATH + 1];
+	struct stat st;
 
-	if (d == NULL || depth > LINK_MAX_DEPTH) {
-		if (d)
-			closedir(d);
+	*is_dir = false;
+	if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		*is_dir = true;
+		return mkdirat(to, name, 0755);
 	}
+	if (S_ISREG(st.st_mode))
+		return linkat(from, name, to, name, 0);
+	if (S_ISLNK(st.st_mode)) {
+		/* codezip kept it because it resolves inside the package; it is copied as it is, never followed. */
+		ssize_t n = readlinkat(from, name, target, sizeof(target));
+		if (n < 0 || (size_t)n >= sizeof(target))
+			return -1;
+		target[n] = '\0';
+		return symlinkat(target, to, name);
+	}
+	return -1;  /* codezip unpacks nothing else */
+}
+
+/* Reproduces one directory (rel, under both roots); the directories found in it are queued. */
+static int link_one_dir(int from_root, int to_root, const char *rel, char ***queue, size_t *nq, size_t *cap)
+{
+	int from = openat(from_root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int to = openat(to_root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = from >= 0 ? fdopendir(from) : NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	if (d)
+		from = -1;  /* the DIR owns it now */
+	if (d == NULL || to < 0)
+		goto out;
+	rc = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		struct stat st;
+		bool is_dir;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strfmt(src, sizeof(src), "%s/%s", from, de->d_name) != 0 ||
-		    strfmt(dst, sizeof(dst), "%s/%s", to, de->d_name) != 0 || lstat(src, &st) != 0)
+		if ((rc = link_entry(dirfd(d), to, de->d_name, &is_dir)) != 0 || !is_dir)
+			continue;
+		char *sub = strcmp(rel, ".") == 0 ? xstrdup(de->d_name) : xasprintf("%s/%s", rel, de->d_name);
+		if (strlen(sub) > TF_MAX_ZIP_PATH) {
+			free(sub);
 			rc = -1;
-		else if (S_ISDIR(st.st_mode))
-			rc = mkdir(dst, 0755) == 0 ? link_dir(src, dst, depth + 1) : -1;
-		else if (S_ISREG(st.st_mode))
-			rc = link(src, dst);
-		/* nothing else is unpacked (codezip refuses links and devices) */
+			break;
+		}
+		if (*nq == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*queue = xrealloc(*queue, *cap * sizeof(**queue));
+		}
+		(*queue)[(*nq)++] = sub;
 	}
-	closedir(d);
+out:
+	if (d)
+		closedir(d);
+	if (from >= 0)
+		close(from);
+	if (to >= 0)
+		close(to);
 	return rc;
 }
 
+/*
+ * The tree is walked breadth first from a queue on the heap, not by recursion:
+ * a package may nest TF_MAX_ZIP_DEPTH directories deep, and a dispatcher
+ * thread's stack is no place for that.
+ */
 int codecache_link(const char *from, const char *to)
 {
-	return link_dir(from, to, 0);
+	int from_root = open(from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int to_root = open(to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char **queue = NULL;
+	size_t nq = 0, cap = 0;
+	int rc = -1;
+
+	if (from_root < 0 || to_root < 0)
+		goto out;
+	rc = link_one_dir(from_root, to_root, ".", &queue, &nq, &cap);
+	for (size_t i = 0; rc == 0 && i < nq; i++)
+		rc = link_one_dir(from_root, to_root, queue[i], &queue, &nq, &cap);
+out:
+	for (size_t i = 0; i < nq; i++)
+		free(queue[i]);
+	free(queue);
+	if (from_root >= 0)
+		close(from_root);
+	if (to_root >= 0)
+		close(to_root);
+	return rc;
 }
 
 static bool valid_sha(const char *sha)
@@ -109,7 +174,9 @@ int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *wh
 	}
 	random_id(suffix, sizeof(suffix), "", 8);
 	if (strfmt(tmp, sizeof(tmp), "%s/code/.tmp-%s-%s", W.dir, sha, suffix) != 0 || mkdir(tmp, 0755) != 0) {
-		snprintf(why, whysz, "cannot create %s: %s", tmp, strerror(errno));
+		/* The runner's paths are for its log; the caller is told what failed. */
+		log_error("cannot create %s: %s", tmp, strerror(errno));
+		snprintf(why, whysz, "cannot make room for the code on this runner");
 		goto out;
 	}
 	if (codezip_extract(rows->cell[0], rows->len[0], tmp, &err) != 0) {
@@ -122,8 +189,10 @@ int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *wh
 	if (rename(tmp, path) != 0)
 		remove_tree(tmp);
 	rc = access(path, F_OK) == 0 ? 0 : -1;
-	if (rc != 0)
-		snprintf(why, whysz, "cannot place code at %s", path);
+	if (rc != 0) {
+		log_error("cannot place code at %s", path);
+		snprintf(why, whysz, "cannot place the code on this runner");
+	}
 out:
 	db_rows_free(rows);
 	return rc;

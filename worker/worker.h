@@ -201,7 +201,7 @@ char *pool_containers_json(void);
 
 /* codecache.c */
 int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *why, size_t whysz);
-/* Mirrors a code tree into an empty directory with hard links (the same file system). */
+/* Reproduces a code tree in an empty directory: files hard-linked (one file system), directories and symlinks as they are. */
 int codecache_link(const char *from, const char *to);
 void remove_tree(const char *path);
 
