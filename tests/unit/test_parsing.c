@@ -112,6 +112,68 @@ static void any_json_value_parses_on_its_own(void **state)
 		assert_null(json_parse_text(bad[i], strlen(bad[i]), why, sizeof(why)));
 }
 
+/* The fault json_parse_input finds in text (NONE when it parses). */
+static enum json_fault_kind input_fault(const char *text, struct json_fault *f)
+{
+	json_object *o = json_parse_input(text, strlen(text), f);
+	json_object_put(o);
+	return o ? JSON_FAULT_NONE : f->kind;
+}
+
+static void request_input_must_be_utf8_with_characters_and_unique_names(void **state)
+{
+	struct json_fault f;
+	(void)state;
+	const char *ok[] = { "{\"s\":\"\xc3\xa9\xf0\x9f\x98\x80\"}", "{\"s\":\"\\ud83d\\ude00\"}", "\"\\u00e9\"",
+	                     "{\"a\":1,\"b\":{\"a\":1},\"c\":[{\"a\":1},{\"a\":2}]}", "{\"a\\u0000\":1,\"a\":2}", "[]", "{}" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_int_equal(input_fault(ok[i], &f), JSON_FAULT_NONE);
+
+	/* Bytes that are not UTF-8 are named by the path they sit under. */
+	assert_int_equal(input_fault("{\"payload\":{\"name\":\"x\xff\"}}", &f), JSON_FAULT_UTF8);
+	assert_string_equal(f.field, "payload");
+	assert_non_null(strstr(f.why, "payload.name"));
+	assert_int_equal(input_fault("{\"payload\":[1,{\"a\":[\"\xc0\xaf\"]}]}", &f), JSON_FAULT_UTF8);
+	assert_non_null(strstr(f.why, "payload[1].a[0]"));
+	assert_int_equal(input_fault("{\"payload\":\"\xed\xa0\x80\"}", &f), JSON_FAULT_UTF8);  /* an encoded surrogate */
+	assert_int_equal(input_fault("{\"\xff\":1}", &f), JSON_FAULT_UTF8);
+	assert_string_equal(f.field, "");
+
+	/* \u escapes must stand for characters: a surrogate only as the first half of a pair. */
+	const char *lone[] = { "{\"payload\":\"\\ud800\"}", "{\"payload\":\"\\udc00\"}", "{\"payload\":\"\\ud800\\u0041\"}",
+	                       "{\"payload\":\"\\ud800x\"}", "{\"payload\":\"\\udbff\\ud800\"}", "{\"payload\":{\"\\ud800\":1}}" };
+	for (size_t i = 0; i < sizeof(lone) / sizeof(lone[0]); i++) {
+		assert_int_equal(input_fault(lone[i], &f), JSON_FAULT_SURROGATE);
+		assert_string_equal(f.field, "payload");
+	}
+	assert_int_equal(input_fault("{\"payload\":\"\\ud800\\u12\"}", &f), JSON_FAULT_SYNTAX);
+
+	/* A repeated member name, however it is spelt, names the member. */
+	assert_int_equal(input_fault("{\"name\":\"a\",\"name\":\"b\"}", &f), JSON_FAULT_DUPLICATE);
+	assert_string_equal(f.field, "name");
+	assert_int_equal(input_fault("{\"name\":\"a\",\"n\\u0061me\":\"b\"}", &f), JSON_FAULT_DUPLICATE);
+	assert_string_equal(f.field, "name");
+	assert_int_equal(input_fault("{\"payload\":{\"x\":[{\"k\":1,\"j\":0,\"k\":2}]}}", &f), JSON_FAULT_DUPLICATE);
+	assert_string_equal(f.field, "payload");
+	assert_non_null(strstr(f.why, "\"k\""));
+	assert_non_null(strstr(f.why, "payload.x[0]"));
+
+	/* A request body's detail is on the field the fault is under. */
+	json_object *o = NULL;
+	struct tf_error e = { 0 };
+	assert_int_equal(json_parse_body("{\"payload\":\"\\udc00\"}", 20, &o, &e), -1);
+	assert_int_equal(e.kind, TF_E_VALIDATION);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(e.details, 0), "field")), "payload");
+	tf_error_reset(&e);
+
+	/* Frames between the platform's own processes are held to syntax only. */
+	char why[64];
+	const char *frame = "{\"a\":\"\xff\",\"a\":\"\\ud800\"}";
+	o = json_parse_text(frame, strlen(frame), why, sizeof(why));
+	assert_non_null(o);
+	json_object_put(o);
+}
+
 static void json_strings_escape_control_characters(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -189,6 +251,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(utf8_is_checked_strictly),
 	cmocka_unit_test(request_bodies_must_be_json_objects),
 	cmocka_unit_test(any_json_value_parses_on_its_own),
+	cmocka_unit_test(request_input_must_be_utf8_with_characters_and_unique_names),
 	cmocka_unit_test(json_strings_escape_control_characters),
 	cmocka_unit_test(config_names_follow_the_section_and_key),
 	cmocka_unit_test(ids_have_their_prefix_and_alphabet),
