@@ -3,6 +3,7 @@
  * for characters and whose member names are unique, each refusal naming where the
  * fault sits; and nothing refused is queued or counted.
  */
+#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +145,86 @@ static void a_repeated_member_name_is_refused_and_named(void)
 	CHECK(tau_detail(r, 422, "payload"), "%ld %s", r->status, r->body);
 }
 
+static long long epoch_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Hands the runner a synchronous job as tf-api would, but whose event is payload,
+ * text tf-api itself never lets through, and waits up to wait_s for its outcome.
+ * This is how a runtime is shown a frame it cannot read.
+ */
+static json_object *run_unchecked_job(const char *key, const char *tenant, const char *fn_id, const char *fn_name,
+                                      const char *runtime, const char *handler, const char *payload, int wait_s)
+{
+	char sock[1024], id[64], reply[96], *job = NULL;
+	json_object *outcome = NULL;
+	redisContext *c = NULL;
+
+	const char *sha = jps(httpf("GET", key, NULL, V1 "/functions/%s/versions/1", fn_name)->json, "codeSha256");
+	snprintf(sock, sizeof(sock), "%s/run/redis.sock", getenv("TF_STACK_DIR"));
+	unique("e2e-unreadable", id, sizeof(id));
+	long long now = epoch_ms();
+	if (sha == NULL ||
+	    asprintf(&job,
+	             "{\"requestId\":\"%s\",\"tenant\":\"%s\",\"functionId\":\"%s\",\"functionName\":\"%s\",\"version\":1,"
+	             "\"codeSha256\":\"%s\",\"runtime\":\"%s\",\"handler\":\"%s\",\"memoryMB\":128,\"timeout\":%d,\"env\":{},"
+	             "\"alias\":null,\"type\":\"RequestResponse\",\"maxRetries\":0,\"maxEventAgeSeconds\":60,"
+	             "\"reservedConcurrency\":-1,\"enqueuedMs\":%lld,\"waitUntilMs\":%lld,\"payload\":%s}",
+	             id, tenant, fn_id, fn_name, sha, runtime, handler, wait_s, now, now + 60000, payload) < 0) {
+		job = NULL;
+		goto out;
+	}
+	c = redisConnectUnix(sock);
+	if (c == NULL || c->err)
+		goto out;
+	freeReplyObject(redisCommand(c, "LPUSH tf:q:run %b", job, strlen(job)));
+	snprintf(reply, sizeof(reply), "tf:reply:%s", id);
+	redisReply *rep = redisCommand(c, "BLPOP %s %d", reply, wait_s + 5);
+	if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2)
+		outcome = json_tokener_parse(rep->element[1]->str);
+	freeReplyObject(rep);
+out:
+	free(job);
+	if (c)
+		redisFree(c);
+	return outcome;
+}
+
+static void a_runtime_answers_a_frame_it_cannot_read_at_once(void)
+{
+	static const struct { const char *runtime, *handler, *code; } rts[] = {
+		{ "python3.11", "main.handler", ECHO_PY },
+		{ "nodejs20", "index.handler", "exports.handler = async (event) => event;" },
+	};
+	char key[128], tenant[80], id[64], name[64];
+	signup("unread", key, tenant);
+	for (size_t i = 0; i < sizeof(rts) / sizeof(rts[0]); i++) {
+		unique("raw", name, sizeof(name));
+		CHECK(ready_fn(key, name, rts[i].runtime, rts[i].handler, rts[i].code, "{\"timeout\":6}", id), "%s", rts[i].runtime);
+		/* Warm, so that the time measured is the frame's alone. */
+		CHECK_STATUS(invoke_fn(key, id, "{\"warm\":true}"), 200);
+		double t0 = now_s();
+		json_object *oc = run_unchecked_job(key, tenant, id, name, rts[i].runtime, rts[i].handler,
+		                                    "{\"name\":\"caf\xe9\"}", 6);
+		double took = now_s() - t0;
+		bool unmarshal = oc && jis(oc, "status", "FunctionError") && jis(oc, "error.errorType", "Runtime.UnmarshalError");
+		const char *text = oc ? json_object_to_json_string(oc) : "no outcome";
+		CHECK(unmarshal && took < 3, "%s: %.1f s: %s", rts[i].runtime, took, text);
+		json_object_put(oc);
+		/* The instance lives on and serves what it can read. */
+		struct resp *r = invoke_fn(key, id, "{\"after\":1}");
+		CHECK(r->status == 200 && strstr(r->body, "after") && jpi(r->json, "statusCode", 0) == 200, "%s: %s", rts[i].runtime, r->body);
+	}
+}
+
 static const struct test tests[] = {
 	{ "input: invalid UTF-8 in a payload is refused with a detail on payload, before anything is queued", invalid_utf8_in_a_payload_is_refused_before_anything_is_queued },
 	{ "input: lone surrogate escapes in a payload are refused; a surrogate pair is a character", lone_surrogate_escapes_are_refused_and_pairs_are_characters },
 	{ "input: a repeated member name is refused, naming the member", a_repeated_member_name_is_refused_and_named },
+	{ "input: a runtime answers a frame it cannot read at once (Runtime.UnmarshalError), Python and Node", a_runtime_answers_a_frame_it_cannot_read_at_once },
 };
 const struct suite suite_input = { tests, sizeof(tests) / sizeof(tests[0]) };
