@@ -87,6 +87,19 @@ static void release_all(void)
 }
 
 static const char *extra_header;  /* one more header for the next request, if set */
+static const char *content_type = "Content-Type: application/json";  /* of a request with a body */
+
+struct resp *http_typed(const char *method, const char *path, const char *auth_header, const char *type,
+                        const char *body)
+{
+	char line[512];
+	/* "Content-Type:" alone keeps curl from sending its own form type. */
+	snprintf(line, sizeof(line), "Content-Type:%s%s", type ? " " : "", type ? type : "");
+	content_type = line;
+	struct resp *r = http_raw(method, path, auth_header, body, body ? strlen(body) : 0);
+	content_type = "Content-Type: application/json";
+	return r;
+}
 
 struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
                                const char *extra)
@@ -118,7 +131,7 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 	if (extra_header)
 		h = curl_slist_append(h, extra_header);
 	if (body) {
-		h = curl_slist_append(h, "Content-Type: application/json");
+		h = curl_slist_append(h, content_type);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}

@@ -63,6 +63,9 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 /* With one more request header ("Name: value"). */
 struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
                                const char *extra_header);
+/* A request whose body is declared with Content-Type type (NULL: none at all). */
+struct resp *http_typed(const char *method, const char *path, const char *auth_header, const char *type,
+                        const char *body);
 /* Value of a response header (case-insensitive), into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 

@@ -145,6 +145,41 @@ static void a_repeated_member_name_is_refused_and_named(void)
 	CHECK(tau_detail(r, 422, "payload"), "%ld %s", r->status, r->body);
 }
 
+static void a_body_not_declared_json_is_refused_with_415(void)
+{
+	char key[128], tenant[80], auth[256], body[256];
+	signup("ctype", key, tenant);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+	char want[80];
+	unique("formy", want, sizeof(want));
+	snprintf(body, sizeof(body), "{\"tenantId\":\"%s\"}", want);
+	const char *refused[] = { "application/x-www-form-urlencoded", "text/plain", NULL, "application/json-patch+json",
+	                          "application/json; charset=iso-8859-1", "application/jsonx", "multipart/form-data; boundary=x" };
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct resp *r = http_typed("POST", "/api/signup", NULL, refused[i], body);
+		CHECK(r->status == 415 && jis(r->json, "code", "UNSUPPORTED_MEDIA_TYPE") && jpi(r->json, "status", 0) == 415,
+		      "signup as %s: %ld %s", refused[i] ? refused[i] : "(none)", r->status, r->body);
+		r = http_typed("POST", V1 "/functions", auth, refused[i], "{\"name\":\"f\",\"runtime\":\"Python311\",\"handler\":\"main.handler\"}");
+		CHECK(platform_error(r, 415, "UNSUPPORTED_MEDIA_TYPE") && names_field(r, "Content-Type"),
+		      "create as %s: %ld %s", refused[i] ? refused[i] : "(none)", r->status, r->body);
+	}
+	/* Nothing refused was made: the tenant id is still free, and no function exists. */
+	CHECK_STATUS(http_typed("POST", "/api/signup", NULL, "Application/JSON; charset=\"UTF-8\"", body), 201);
+	CHECK(jpi(http("GET", V1 "/functions", key, NULL)->json, "total", -1) == 0, "a refused create stored a function");
+	CHECK_STATUS(http_typed("POST", V1 "/functions", auth, "application/json;charset=utf-8",
+	                        "{\"name\":\"typed\",\"runtime\":\"Python311\",\"handler\":\"main.handler\"}"), 201);
+	/* A request without a body needs no Content-Type, as curl -X POST sends it. */
+	char id[64];
+	char *b = fn_body("bodiless", "nodejs20", "index.handler", "exports.handler = async () => 1", NULL);
+	CHECK(create_fn(key, b, id), "create");
+	free(b);
+	char path[256];
+	snprintf(path, sizeof(path), FNS "/%s/deploy", id);
+	CHECK_STATUS(http_typed("POST", path, auth, NULL, NULL), 200);
+	snprintf(path, sizeof(path), FNS "/%s/invoke", id);
+	CHECK_STATUS(http_typed("POST", path, auth, "text/plain", ""), 200);
+}
+
 static long long epoch_ms(void)
 {
 	struct timespec t;
@@ -225,6 +260,7 @@ static const struct test tests[] = {
 	{ "input: invalid UTF-8 in a payload is refused with a detail on payload, before anything is queued", invalid_utf8_in_a_payload_is_refused_before_anything_is_queued },
 	{ "input: lone surrogate escapes in a payload are refused; a surrogate pair is a character", lone_surrogate_escapes_are_refused_and_pairs_are_characters },
 	{ "input: a repeated member name is refused, naming the member", a_repeated_member_name_is_refused_and_named },
+	{ "input: a body not declared application/json is refused with 415 UNSUPPORTED_MEDIA_TYPE", a_body_not_declared_json_is_refused_with_415 },
 	{ "input: a runtime answers a frame it cannot read at once (Runtime.UnmarshalError), Python and Node", a_runtime_answers_a_frame_it_cannot_read_at_once },
 };
 const struct suite suite_input = { tests, sizeof(tests) / sizeof(tests[0]) };

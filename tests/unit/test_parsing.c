@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "job.h"
 #include "jsonx.h"
+#include "mediatype.h"
 #include "num.h"
 #include "timefmt.h"
 #include "unit.h"
@@ -174,6 +175,23 @@ static void request_input_must_be_utf8_with_characters_and_unique_names(void **s
 	json_object_put(o);
 }
 
+static void only_application_json_in_utf8_is_json(void **state)
+{
+	(void)state;
+	const char *json[] = { "application/json", "Application/JSON", " application/json ", "application/json;charset=utf-8",
+	                       "application/json; charset=UTF-8", "application/json; charset=\"utf-8\"", "application/json;",
+	                       "application/json; foo=bar; charset=utf-8" };
+	for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+		assert_true(media_type_is_json(json[i]));
+	const char *not_json[] = { "", "application/x-www-form-urlencoded", "text/plain", "text/json", "application/jsonx",
+	                           "application/json-patch+json", "application/vnd.api+json", "application/json; charset=latin1",
+	                           "application/json; charset=\"utf-8", "application/json; charset", "application/json x",
+	                           "application/json; =utf-8", "json" };
+	for (size_t i = 0; i < sizeof(not_json) / sizeof(not_json[0]); i++)
+		assert_false(media_type_is_json(not_json[i]));
+	assert_false(media_type_is_json(NULL));
+}
+
 static void json_strings_escape_control_characters(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -231,6 +249,8 @@ static void errors_map_to_each_surfaces_status(void **state)
 	assert_int_equal(tf_error_status(TF_E_PLAN_LIMIT, TF_SURFACE_TAU), 403);
 	assert_int_equal(tf_error_status(TF_E_RATE_LIMIT, TF_SURFACE_PLATFORM), 429);
 	assert_string_equal(tf_error_code(TF_E_TOO_LARGE), "PAYLOAD_TOO_LARGE");
+	assert_int_equal(tf_error_status(TF_E_MEDIA_TYPE, TF_SURFACE_TAU), 415);
+	assert_string_equal(tf_error_code(TF_E_MEDIA_TYPE), "UNSUPPORTED_MEDIA_TYPE");
 	assert_string_equal(tf_error_code(TF_E_UNAVAILABLE), "SERVICE_UNAVAILABLE");
 	assert_int_equal(tf_error_status((enum tf_errkind)999, TF_SURFACE_TAU), 500);
 }
@@ -252,6 +272,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(request_bodies_must_be_json_objects),
 	cmocka_unit_test(any_json_value_parses_on_its_own),
 	cmocka_unit_test(request_input_must_be_utf8_with_characters_and_unique_names),
+	cmocka_unit_test(only_application_json_in_utf8_is_json),
 	cmocka_unit_test(json_strings_escape_control_characters),
 	cmocka_unit_test(config_names_follow_the_section_and_key),
 	cmocka_unit_test(ids_have_their_prefix_and_alphabet),
