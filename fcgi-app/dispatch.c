@@ -192,13 +192,14 @@ void dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr)
 		uri = "/";
 	size_t plen = strcspn(uri, "?");
 	int rc;
+	/* The surface is the path's prefix, so even a path too long to route answers in its format. */
+	snprintf(r.path, sizeof(r.path), "%.*s", (int)(plen < sizeof(r.path) ? plen : sizeof(r.path) - 1), uri);
+	r.surface = surface_of_path(r.path);
 	if (plen >= sizeof(r.path)) {
 		snprintf(r.path, sizeof(r.path), "%s", "(too long)");
-		rc = tf_fail(&r.err, TF_E_NOT_FOUND, "Path too long");
+		rc = tf_fail(&r.err, TF_E_NOT_FOUND, "No such endpoint: the path is %zu bytes long, over %zu", plen,
+		             sizeof(r.path) - 1);
 	} else {
-		memcpy(r.path, uri, plen);
-		r.path[plen] = '\0';
-		r.surface = surface_of_path(r.path);
 		rc = run_route(&r);
 	}
 	if (rc != 0) {

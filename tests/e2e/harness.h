@@ -32,7 +32,7 @@ struct suite {
 extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invoke,
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
-	suite_engine, suite_input,
+	suite_engine, suite_input, suite_http_edges,
 	suite_async;
 
 /* The failure of the running test, set by CHECK. */
@@ -63,6 +63,11 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 /* With one more request header ("Name: value"). */
 struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
                                const char *extra_header);
+/*
+ * Sends request, bytes exactly as given, on a connection of its own and reads the
+ * answer until the server closes it (say "Connection: close"); status -1 when none came.
+ */
+struct resp *http_wire(const char *request, size_t len);
 /* A request whose body is declared with Content-Type type (NULL: none at all). */
 struct resp *http_typed(const char *method, const char *path, const char *auth_header, const char *type,
                         const char *body);
