@@ -146,7 +146,7 @@ int platform_login(struct req *r)
 	}
 	freeReplyObject(rds_cmd(r->conn->rds, "DEL tf:login:%s", username));
 	int64_t now = now_ms() / 1000;
-	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), now, r->app->token_ttl_s);
+	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), 0, now, r->app->token_ttl_s);
 	if (token == NULL) {
 		tf_fail(&r->err, TF_E_INTERNAL, "Cannot issue a token (trace %s)", r->trace_id);
 		goto out;
