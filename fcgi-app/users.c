@@ -1,7 +1,9 @@
 /*
  * Platform API accounts: login, and the users of a tenant (beyond the reference:
  * an operator needs to make them). Passwords are yescrypt hashes; a token names
- * only the user, so a removed user's or changed role's tokens follow at once.
+ * only the user and the version of the user's tokens, so a removed user's or
+ * changed role's tokens follow at once, and a new password revokes every token
+ * issued before it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -131,7 +133,7 @@ int platform_login(struct req *r)
 		goto out;
 	}
 	if (db_query(r->conn->db,
-	             "SELECT u.id, u.password_hash, u.role FROM users u WHERE u.username = ? AND u.disabled = 0",
+	             "SELECT u.id, u.password_hash, u.role, u.token_version FROM users u WHERE u.username = ? AND u.disabled = 0",
 	             DB_ARGS(DB_STR(username)), &rows) != 0) {
 		req_db_fail(r, "login");
 		goto out;
@@ -146,7 +148,8 @@ int platform_login(struct req *r)
 	}
 	freeReplyObject(rds_cmd(r->conn->rds, "DEL tf:login:%s", username));
 	int64_t now = now_ms() / 1000;
-	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), 0, now, r->app->token_ttl_s);
+	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), db_ll(rows, 0, 3, 0), now,
+	                          r->app->token_ttl_s);
 	if (token == NULL) {
 		tf_fail(&r->err, TF_E_INTERNAL, "Cannot issue a token (trace %s)", r->trace_id);
 		goto out;
@@ -267,8 +270,10 @@ int platform_users_password(struct req *r)
 		tf_fail(&r->err, TF_E_INTERNAL, "Cannot hash the password (trace %s)", r->trace_id);
 		goto out;
 	}
+	/* A new password signs the user out everywhere: every token issued before it stops working. */
 	if (db_exec(r->conn->db,
-	            "UPDATE users SET password_hash = ?, updated_at = NOW(3) WHERE username = ? AND tenant_id = ?",
+	            "UPDATE users SET password_hash = ?, token_version = token_version + 1, updated_at = NOW(3)"
+	            " WHERE username = ? AND tenant_id = ?",
 	            DB_ARGS(DB_STR(hash), DB_STR(r->params[0]), DB_STR(r->who.tenant)), &n) != 0) {
 		req_db_fail(r, "password change");
 		goto out;
@@ -277,6 +282,7 @@ int platform_users_password(struct req *r)
 		tf_fail(&r->err, TF_E_NOT_FOUND, "User %s not found", r->params[0]);
 		goto out;
 	}
+	cache_drop_tenant(r, r->who.tenant);
 	rc = req_reply(r, 204, NULL);
 out:
 	explicit_bzero(hash, sizeof(hash));

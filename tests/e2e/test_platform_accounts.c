@@ -195,6 +195,30 @@ static void a_token_is_read_exactly_alg_hs256_and_each_claim_once(void)
 	}
 }
 
+static void a_new_password_revokes_every_token_of_the_user_at_once(void)
+{
+	char key[128], tenant[80], admin_user[96], admin[1024], dev_user[96], dev[1024], dev2[1024], pw[160];
+	signup("revoke", key, tenant);
+	CHECK(user_with_role(key, "Admin", admin_user, admin), "admin user");
+	CHECK(user_with_role(admin, "Developer", dev_user, dev), "developer user");
+	snprintf(pw, sizeof(pw), "correct-horse-%s", dev_user);
+	CHECK(login(dev_user, pw, dev2), "a second login");
+	/* Both tokens work, and are now in tf-api's identity cache. */
+	CHECK_STATUS(http("GET", V1 "/functions", dev, NULL), 200);
+	CHECK_STATUS(http("GET", V1 "/functions", dev2, NULL), 200);
+	CHECK_STATUS(httpf("PUT", admin, "{\"password\":\"a-brand-new-password\"}", V1 "/users/%s/password", dev_user), 204);
+	CHECK(platform_error(http("GET", V1 "/functions", dev, NULL), 401, "UNAUTHORIZED"), "a token from before the change works");
+	CHECK(platform_error(http("GET", V1 "/functions", dev2, NULL), 401, "UNAUTHORIZED"), "the other token from before works");
+	/* A token of the new password works; other users' tokens were never touched. */
+	char fresh[1024];
+	CHECK(login(dev_user, "a-brand-new-password", fresh), "the new password");
+	CHECK_STATUS(http("GET", V1 "/functions", fresh, NULL), 200);
+	CHECK_STATUS(http("GET", V1 "/users", admin, NULL), 200);
+	/* An Admin changing their own password signs themselves out too. */
+	CHECK_STATUS(httpf("PUT", admin, "{\"password\":\"another-new-password\"}", V1 "/users/%s/password", admin_user), 204);
+	CHECK(platform_error(http("GET", V1 "/users", admin, NULL), 401, "UNAUTHORIZED"), "the Admin's old token works");
+}
+
 static void admins_manage_the_users_of_their_tenant(void)
 {
 	char key[128], tenant[80], admin_user[96], admin[1024], dev_user[96], dev[1024];
@@ -263,6 +287,7 @@ static const struct test tests[] = {
 	{ "forged, expired, tampered and malformed tokens are 401", forged_and_expired_tokens_are_401 },
 	{ "a token is read exactly: alg HS256 spelt so, each claim once", a_token_is_read_exactly_alg_hs256_and_each_claim_once },
 	{ "Admins manage the users of their tenant; changes take effect at once", admins_manage_the_users_of_their_tenant },
+	{ "a new password revokes every token of the user at once, cached ones too", a_new_password_revokes_every_token_of_the_user_at_once },
 	{ "an API key acts on /api/v1 as Admin and Developer of its tenant", an_api_key_acts_on_v1_as_admin_and_developer },
 	{ "the operator tenant is not bound by the free plan", the_operator_tenant_is_not_bound_by_the_free_plan },
 };
