@@ -29,7 +29,6 @@
 
 #define LOGIN_FAILURE_LIMIT 10      /* failed logins of one username ... */
 #define LOGIN_FAILURE_WINDOW_S 900  /* ... in this long, then 429 until it passes */
-#define OPERATOR_TENANT "operator"
 #define BOOTSTRAP_ADMIN "admin"
 #define BOOTSTRAP_PASSWORD_CHARS 24
 
@@ -335,13 +334,31 @@ int bootstrap_admin(const struct app *app, const char *out_path, const char *bas
 	random_id(id, sizeof(id), "usr_", 16);
 	if (password_hash(password, hash, sizeof(hash)) != 0 || db_begin(db) != 0)
 		goto out;
-	if (db_exec(db, "INSERT IGNORE INTO tenants (id, plan, is_operator, created_at) VALUES (?, 'pro', 1, NOW(3))",
-	            DB_ARGS(DB_STR(OPERATOR_TENANT)), NULL) != 0 ||
-	    db_exec(db, "UPDATE tenants SET is_operator = 1 WHERE id = ?", DB_ARGS(DB_STR(OPERATOR_TENANT)), NULL) != 0 ||
+	db_rows_free(rows);
+	rows = NULL;
+	if (db_query(db, "SELECT is_operator FROM tenants WHERE id = ? FOR UPDATE", DB_ARGS(DB_STR(TF_OPERATOR_TENANT)),
+	             &rows) != 0) {
+		log_error("bootstrap: %s", db_error(db));
+		db_rollback(db);
+		goto out;
+	}
+	/*
+	 * A tenant of that name this code did not make was signed up by someone (before
+	 * the name was reserved): making it the operator's would hand them the platform.
+	 */
+	if (rows->nrows > 0 && db_ll(rows, 0, 0, 0) != 1) {
+		log_error("bootstrap: a tenant named %s exists that is not the operator's (a signup?); it is not made the "
+		          "operator tenant. Rename or remove it, then start again", TF_OPERATOR_TENANT);
+		db_rollback(db);
+		goto out;
+	}
+	if ((rows->nrows == 0 &&
+	     db_exec(db, "INSERT INTO tenants (id, plan, is_operator, created_at) VALUES (?, 'pro', 1, NOW(3))",
+	             DB_ARGS(DB_STR(TF_OPERATOR_TENANT)), NULL) != 0) ||
 	    db_exec(db,
 	            "INSERT INTO users (id, tenant_id, username, password_hash, role, created_by, created_at, updated_at)"
 	            " VALUES (?, ?, ?, ?, 'Admin', 'bootstrap', NOW(3), NOW(3))",
-	            DB_ARGS(DB_STR(id), DB_STR(OPERATOR_TENANT), DB_STR(BOOTSTRAP_ADMIN), DB_STR(hash)), NULL) != 0) {
+	            DB_ARGS(DB_STR(id), DB_STR(TF_OPERATOR_TENANT), DB_STR(BOOTSTRAP_ADMIN), DB_STR(hash)), NULL) != 0) {
 		log_error("bootstrap: %s", db_error(db));
 		db_rollback(db);
 		goto out;

@@ -255,6 +255,60 @@ static void admins_manage_the_users_of_their_tenant(void)
 	CHECK(platform_error(httpf("DELETE", admin, NULL, V1 "/users/%s", u2), 404, "NOT_FOUND"), "deleted another tenant's user");
 }
 
+/* Runs a statement on database db of the stack's MariaDB; its first value as a number, -1 on failure. */
+static long long sql_on(const char *db, const char *query)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "mariadb --no-defaults -S '%s/run/mysql.sock' -u root %s -N -B -e \"%s\" 2>/dev/null",
+	         getenv("TF_STACK_DIR"), db, query);
+	FILE *p = popen(cmd, "r");
+	long long v = -1;
+	if (p == NULL)
+		return -1;
+	if (fscanf(p, "%lld", &v) != 1)
+		v = -1;
+	pclose(p);
+	return v;
+}
+
+/* tf-api's start-up steps, against database db of the test stack's MariaDB. */
+static int tf_api_on(const char *db, const char *args)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "TF_MARIADB_DATABASE=%s '%s/fcgi-app/tf-api' --config '%s/taufunctions.conf' %s >/dev/null 2>&1",
+	         db, getenv("TF_BUILD"), getenv("TF_STACK_DIR"), args);
+	return system(cmd);
+}
+
+static void the_first_start_never_makes_a_signed_up_operator_tenant_the_operators(void)
+{
+	char db[64], args[1024], creds[1024];
+	CHECK(getenv("TF_BUILD"), "TF_BUILD is not set");
+	unique("tfboot", db, sizeof(db));
+	for (char *p = db; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	snprintf(creds, sizeof(creds), "%s/credentials-%s.json", getenv("TF_STACK_DIR"), db);
+	snprintf(args, sizeof(args), "--bootstrap-admin '%s' --base-url http://127.0.0.1", creds);
+	/* A database of an older release, where someone signed up "operator" before the first Admin existed. */
+	bool migrated = tf_api_on(db, "--migrate-only") == 0;
+	bool signed_up = sql_on(db, "INSERT INTO tenants (id, plan, created_at) VALUES ('operator', 'free', NOW(3)); SELECT 1") == 1;
+	int rc = tf_api_on(db, args);
+	long long promoted = sql_on(db, "SELECT is_operator FROM tenants WHERE id = 'operator'");
+	long long users = sql_on(db, "SELECT COUNT(*) FROM users");
+	FILE *f = fopen(creds, "r");
+	bool written = f != NULL;
+	if (f)
+		fclose(f);
+	char drop[128];
+	snprintf(drop, sizeof(drop), "DROP DATABASE IF EXISTS %s", db);
+	sql_on("mysql", drop);
+	remove(creds);
+	CHECK(migrated && signed_up, "setting up database %s", db);
+	CHECK(rc != 0 && promoted == 0 && users == 0 && !written,
+	      "bootstrap exit %d, is_operator %lld, %lld users, credentials %s", rc, promoted, users, written ? "written" : "absent");
+}
+
 static void an_api_key_acts_on_v1_as_admin_and_developer(void)
 {
 	char key[128], tenant[80];
@@ -290,5 +344,6 @@ static const struct test tests[] = {
 	{ "a new password revokes every token of the user at once, cached ones too", a_new_password_revokes_every_token_of_the_user_at_once },
 	{ "an API key acts on /api/v1 as Admin and Developer of its tenant", an_api_key_acts_on_v1_as_admin_and_developer },
 	{ "the operator tenant is not bound by the free plan", the_operator_tenant_is_not_bound_by_the_free_plan },
+	{ "the first start never makes a signed-up tenant named operator the operator's", the_first_start_never_makes_a_signed_up_operator_tenant_the_operators },
 };
 const struct suite suite_platform_accounts = { tests, sizeof(tests) / sizeof(tests[0]) };
