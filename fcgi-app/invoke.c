@@ -146,11 +146,11 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	if (quota_take(r, j) != 0 || wait_outcome(r, j, wait_s, oc) != 0)
 		return -1;
 	if (oc->status == OUTCOME_PLATFORM_ERROR) {
-		const char *msg = jstr(oc->error, "errorMessage");
+		/* The runner's reason is the operator's to read (it may name paths or MariaDB's words), not the tenant's. */
 		log_fields(TFLOG_ERROR, "invocation failed on the platform", "requestId", j->request_id,
-		           "error", msg, "traceId", r->trace_id, NULL);
-		return tf_fail(&r->err, TF_E_UNAVAILABLE, "The invocation could not run: %s",
-		               msg ? msg : "runner error");
+		           "error", jstr(oc->error, "errorMessage"), "traceId", r->trace_id, NULL);
+		return tf_fail(&r->err, TF_E_UNAVAILABLE, "The invocation could not run on a runner; try again (trace %s)",
+		               r->trace_id);
 	}
 	return 0;
 }
