@@ -20,6 +20,7 @@ static const struct {
 	[TF_E_CONFLICT]            = { "CONFLICT", 409, 409 },
 	[TF_E_NOT_DEPLOYED]        = { "NOT_DEPLOYED", 409, 409 },
 	[TF_E_TOO_LARGE]           = { "PAYLOAD_TOO_LARGE", 413, 413 },
+	[TF_E_MEDIA_TYPE]          = { "UNSUPPORTED_MEDIA_TYPE", 415, 415 },
 	[TF_E_RATE_LIMIT]          = { "RATE_LIMIT_EXCEEDED", 429, 429 },
 	[TF_E_THROTTLED]           = { "TOO_MANY_REQUESTS", 429, 429 },
 	[TF_E_INTERNAL]            = { "INTERNAL_ERROR", 500, 500 },

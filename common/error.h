@@ -21,6 +21,7 @@ enum tf_errkind {
 	TF_E_CONFLICT,            /* name taken, resource in use */
 	TF_E_NOT_DEPLOYED,        /* invoke before any deploy */
 	TF_E_TOO_LARGE,
+	TF_E_MEDIA_TYPE,          /* a body that is not application/json */
 	TF_E_RATE_LIMIT,          /* per-identity request rate */
 	TF_E_THROTTLED,           /* concurrency or queue limit */
 	TF_E_INTERNAL,

@@ -1,21 +1,119 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsonx.h"
 #include "strfmt.h"
 #include "tf.h"
+#include "xalloc.h"
 
 /*
  * A strict RFC 8259 syntax check, run before json-c builds anything: json-c 0.16
  * accepts text JSON forbids ('single quotes', "1.", and more) and may print it
  * back as it came, which would hand invalid JSON to a runtime. Depth is bounded.
+ *
+ * Request input is held to more than syntax: to what RFC 8259 asks of JSON that
+ * systems exchange. UTF-8 throughout, since json-c keeps bytes that are not, which
+ * MariaDB then refuses and a Python runtime cannot read; \u escapes that stand for
+ * characters, since json-c turns a lone surrogate into U+FFFD without a word; and
+ * member names unique within their object, since json-c keeps the last one as
+ * silently. A failure names the path of members and indices leading to it.
  */
+struct seg {
+	const char *name;  /* the member being read, as written; NULL in an array */
+	size_t len;
+	size_t index;      /* the element being read, in an array */
+};
+
 struct scan {
 	const char *p, *end;
 	int depth;
+	bool input;               /* request input's rules, beyond syntax */
+	struct json_fault *fault; /* filled when one of those rules fails */
+	struct seg path[TF_MAX_JSON_DEPTH];
 };
+
+/* The member names of one object, their escapes decoded, to find a repeated one. */
+struct names {
+	struct buf text;   /* the names, one after another */
+	size_t *ends;      /* where each ends in text */
+	size_t n, cap;
+};
+
+#define SHOWN_NAME_MAX 48  /* bytes of a member name quoted back in a message */
+
+/* A name as it may appear in a message: printable ASCII, anything else as '?'. */
+static void show_name(struct buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && i < SHOWN_NAME_MAX; i++)
+		buf_putc(b, p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?');
+	if (n > SHOWN_NAME_MAX)
+		buf_puts(b, "...");
+}
+
+/* "payload.items[3].name": the first `levels` steps of the path. */
+static void show_path(const struct scan *s, int levels, struct buf *b)
+{
+	for (int i = 0; i < levels; i++) {
+		const struct seg *g = &s->path[i];
+		if (g->name == NULL) {
+			buf_printf(b, "[%zu]", g->index);
+			continue;
+		}
+		if (i > 0)
+			buf_putc(b, '.');
+		show_name(b, g->name, g->len);
+	}
+}
+
+/*
+ * Records a broken rule of request input, `levels` steps down the path (a member
+ * name is one step above its value). name is the repeated member name of a
+ * JSON_FAULT_DUPLICATE. Returns false, so a scanner can return it.
+ */
+static bool fault_at(struct scan *s, enum json_fault_kind kind, int levels, const char *name, size_t namelen)
+{
+	struct json_fault *f = s->fault;
+	struct buf where = BUF_INIT, field = BUF_INIT, shown = BUF_INIT;
+
+	if (f == NULL || f->kind != JSON_FAULT_NONE)
+		return false;
+	f->kind = kind;
+	show_path(s, levels, &where);
+	if (levels > 0 && s->path[0].name)
+		show_name(&field, s->path[0].name, s->path[0].len);
+	const char *at = where.len ? where.data : "the top level";
+	switch (kind) {
+	case JSON_FAULT_UTF8:
+		snprintf(f->why, sizeof(f->why), "holds bytes that are not UTF-8 (in %s)", at);
+		break;
+	case JSON_FAULT_SURROGATE:
+		snprintf(f->why, sizeof(f->why),
+		         "holds a \\u escape of a lone UTF-16 surrogate, which stands for no character (in %s)", at);
+		break;
+	case JSON_FAULT_DUPLICATE:
+		show_name(&shown, name, namelen);
+		if (levels == 0) {
+			/* A repeated field of the body itself: the detail names it. */
+			buf_reset(&field);
+			buf_puts(&field, shown.data);
+			snprintf(f->why, sizeof(f->why), "is given more than once");
+		} else {
+			snprintf(f->why, sizeof(f->why), "has the member \"%s\" more than once (in %s)", shown.data, at);
+		}
+		break;
+	default:
+		break;
+	}
+	snprintf(f->field, sizeof(f->field), "%s", field.len ? field.data : "");
+	buf_free(&where);
+	buf_free(&field);
+	buf_free(&shown);
+	return false;
+}
 
 static void skip_ws(struct scan *s)
 {
@@ -54,7 +152,76 @@ static bool scan_number(struct scan *s)
 	return true;
 }
 
-static bool scan_string(struct scan *s)
+/* The UTF-16 code unit of the 4 hex digits at p (which the caller made sure exist); -1 if not hex. */
+static long hex4(const char *p)
+{
+	long u = 0;
+	for (int i = 0; i < 4; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		u = u * 16 + (isdigit((unsigned char)p[i]) ? p[i] - '0' : (tolower((unsigned char)p[i]) - 'a' + 10));
+	}
+	return u;
+}
+
+#define IS_HIGH_SURROGATE(u) ((u) >= 0xd800 && (u) <= 0xdbff)
+#define IS_LOW_SURROGATE(u) ((u) >= 0xdc00 && (u) <= 0xdfff)
+
+/* After "\u": four hex digits, and for request input a character, not half of one. */
+static bool scan_unicode_escape(struct scan *s, int levels)
+{
+	if (s->end - s->p < 4)
+		return false;
+	long u = hex4(s->p);
+	if (u < 0)
+		return false;
+	s->p += 4;
+	if (!s->input || !(IS_HIGH_SURROGATE(u) || IS_LOW_SURROGATE(u)))
+		return true;
+	if (IS_HIGH_SURROGATE(u) && s->end - s->p >= 6 && s->p[0] == '\\' && s->p[1] == 'u') {
+		long low = hex4(s->p + 2);
+		if (low < 0)
+			return false;
+		if (IS_LOW_SURROGATE(low)) {
+			s->p += 6;
+			return true;
+		}
+	}
+	return fault_at(s, JSON_FAULT_SURROGATE, levels, NULL, 0);
+}
+
+/* The length of the UTF-8 character at p (of n bytes), or 0 when there is none. */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t extra;
+	unsigned min;
+
+	if (c < 0x80)
+		return 1;
+	else if ((c & 0xe0) == 0xc0)
+		extra = 1, min = 0x80, c &= 0x1f;
+	else if ((c & 0xf0) == 0xe0)
+		extra = 2, min = 0x800, c &= 0x0f;
+	else if ((c & 0xf8) == 0xf0)
+		extra = 3, min = 0x10000, c &= 0x07;
+	else
+		return 0;
+	if (extra > n - 1)
+		return 0;
+	for (size_t k = 1; k <= extra; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[k] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return extra + 1;
+}
+
+/* A string; `levels` is where it sits on the path, for a fault. */
+static bool scan_string(struct scan *s, int levels)
 {
 	s->p++;  /* the opening quote */
 	while (s->p < s->end) {
@@ -63,20 +230,108 @@ static bool scan_string(struct scan *s)
 			return true;
 		if (c < 0x20)
 			return false;
+		if (c >= 0x80 && s->input) {
+			size_t n = utf8_char((const unsigned char *)s->p - 1, (size_t)(s->end - s->p) + 1);
+			if (n == 0)
+				return fault_at(s, JSON_FAULT_UTF8, levels, NULL, 0);
+			s->p += n - 1;
+			continue;
+		}
 		if (c != '\\')
 			continue;
 		if (s->p >= s->end)
 			return false;
 		c = (unsigned char)*s->p++;
 		if (c == 'u') {
-			for (int i = 0; i < 4; i++, s->p++)
-				if (s->p >= s->end || !isxdigit((unsigned char)*s->p))
-					return false;
+			if (!scan_unicode_escape(s, levels))
+				return false;
 		} else if (!strchr("\"\\/bfnrt", c)) {
 			return false;
 		}
 	}
 	return false;
+}
+
+static void put_utf8(struct buf *b, unsigned long cp)
+{
+	if (cp < 0x80) {
+		buf_putc(b, (char)cp);
+	} else if (cp < 0x800) {
+		buf_putc(b, (char)(0xc0 | (cp >> 6)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_putc(b, (char)(0xe0 | (cp >> 12)));
+		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_putc(b, (char)(0xf0 | (cp >> 18)));
+		buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/* Appends the characters of a scanned name (p..p+n, quotes excluded): "a" and "\u0061" are one name. */
+static void decode_name(struct buf *b, const char *p, size_t n)
+{
+	static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\\') {
+			buf_putc(b, p[i]);
+			continue;
+		}
+		char e = p[++i];
+		if (e != 'u') {
+			buf_putc(b, meant[strchr(plain, e) - plain]);
+			continue;
+		}
+		unsigned long cp = (unsigned long)hex4(p + i + 1);
+		i += 4;
+		/* Scanned as request input, a high surrogate is always followed by its low one. */
+		if (IS_HIGH_SURROGATE(cp) && i + 6 < n && p[i + 1] == '\\') {
+			unsigned long low = (unsigned long)hex4(p + i + 3);
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+			i += 6;
+		}
+		put_utf8(b, cp);
+	}
+}
+
+static void names_add(struct names *ns, const char *p, size_t n)
+{
+	decode_name(&ns->text, p, n);
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? ns->cap * 2 : 8;
+		ns->ends = xrealloc(ns->ends, ns->cap * sizeof(*ns->ends));
+	}
+	ns->ends[ns->n++] = ns->text.len;
+}
+
+struct name_ref {
+	const char *p;
+	size_t n;
+};
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+	return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* A name given twice: sorted, repeats are neighbours. NULL when every name is unique. */
+static const struct name_ref *repeated_name(const struct names *ns, struct name_ref *refs)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		size_t from = i ? ns->ends[i - 1] : 0;
+		refs[i] = (struct name_ref){ ns->text.data + from, ns->ends[i] - from };
+	}
+	qsort(refs, ns->n, sizeof(*refs), by_bytes);
+	for (size_t i = 1; i < ns->n; i++)
+		if (by_bytes(&refs[i - 1], &refs[i]) == 0)
+			return &refs[i];
+	return NULL;
 }
 
 static bool scan_word(struct scan *s, const char *w)
@@ -90,25 +345,32 @@ static bool scan_word(struct scan *s, const char *w)
 
 static bool scan_value(struct scan *s);
 
-static bool scan_container(struct scan *s, char close, bool object)
+/* The members or elements of an object or array, the opening bracket at s->p. */
+static bool scan_members(struct scan *s, char close, bool object, struct names *ns)
 {
-	if (++s->depth > TF_MAX_JSON_DEPTH)
-		return false;
+	struct seg *here = &s->path[s->depth - 1];
+
+	*here = (struct seg){ NULL, 0, 0 };
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == close) {
 		s->p++;
-		s->depth--;
 		return true;
 	}
-	for (;;) {
+	for (size_t i = 0;; i++) {
 		if (object) {
 			skip_ws(s);
-			if (s->p >= s->end || *s->p != '"' || !scan_string(s))
+			const char *name = s->p + 1;
+			if (s->p >= s->end || *s->p != '"' || !scan_string(s, s->depth - 1))
 				return false;
+			*here = (struct seg){ name, (size_t)(s->p - 1 - name), 0 };
+			if (s->input)
+				names_add(ns, name, here->len);
 			skip_ws(s);
 			if (s->p >= s->end || *s->p++ != ':')
 				return false;
+		} else {
+			*here = (struct seg){ NULL, 0, i };
 		}
 		if (!scan_value(s))
 			return false;
@@ -119,11 +381,36 @@ static bool scan_container(struct scan *s, char close, bool object)
 			s->p++;
 			continue;
 		}
-		if (*s->p++ != close)
-			return false;
-		s->depth--;
-		return true;
+		return *s->p++ == close;
 	}
+}
+
+static bool scan_container(struct scan *s, char close, bool object)
+{
+	struct names ns = { BUF_INIT, NULL, 0, 0 };
+	struct name_ref *refs = NULL;
+	bool ok = false;
+
+	if (s->depth >= TF_MAX_JSON_DEPTH)
+		return false;
+	s->depth++;
+	if (!scan_members(s, close, object, &ns))
+		goto out;
+	if (ns.n > 1) {
+		refs = xmalloc(ns.n * sizeof(*refs));
+		const struct name_ref *twice = repeated_name(&ns, refs);
+		if (twice) {
+			fault_at(s, JSON_FAULT_DUPLICATE, s->depth - 1, twice->p, twice->n);
+			goto out;
+		}
+	}
+	ok = true;
+out:
+	s->depth--;
+	free(refs);
+	free(ns.ends);
+	buf_free(&ns.text);
+	return ok;
 }
 
 static bool scan_value(struct scan *s)
@@ -134,7 +421,7 @@ static bool scan_value(struct scan *s)
 	switch (*s->p) {
 	case '{': return scan_container(s, '}', true);
 	case '[': return scan_container(s, ']', false);
-	case '"': return scan_string(s);
+	case '"': return scan_string(s, s->depth);
 	case 't': return scan_word(s, "true");
 	case 'f': return scan_word(s, "false");
 	case 'n': return scan_word(s, "null");
@@ -142,22 +429,23 @@ static bool scan_value(struct scan *s)
 	}
 }
 
-bool json_syntax_ok(const char *text, size_t len)
+static bool scan_text(struct scan *s)
 {
-	struct scan s = { text, text + len, 0 };
-	if (!scan_value(&s))
+	if (!scan_value(s))
 		return false;
-	skip_ws(&s);
-	return s.p == s.end;
+	skip_ws(s);
+	return s->p == s->end;
 }
 
-json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz)
+bool json_syntax_ok(const char *text, size_t len)
 {
-	if (!json_syntax_ok(text, len)) {
-		snprintf(why, whysz, "not valid JSON (RFC 8259)");
-		return NULL;
-	}
+	struct scan s = { .p = text, .end = text + len };
+	return scan_text(&s);
+}
 
+/* json-c's tree of text that passed the scanner; NULL with a reason in why. */
+static json_object *build(const char *text, size_t len, char *why, size_t whysz)
+{
 	json_tokener *tok = json_tokener_new_ex(TF_MAX_JSON_DEPTH);
 	json_object *o = NULL;
 
@@ -203,9 +491,36 @@ out:
 	return o;
 }
 
+json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz)
+{
+	if (!json_syntax_ok(text, len)) {
+		snprintf(why, whysz, "not valid JSON (RFC 8259)");
+		return NULL;
+	}
+	return build(text, len, why, whysz);
+}
+
+json_object *json_parse_input(const char *text, size_t len, struct json_fault *f)
+{
+	struct scan s = { .p = text, .end = text + len, .input = true, .fault = f };
+
+	memset(f, 0, sizeof(*f));
+	if (!scan_text(&s)) {
+		if (f->kind == JSON_FAULT_NONE) {
+			f->kind = JSON_FAULT_SYNTAX;
+			snprintf(f->why, sizeof(f->why), "not valid JSON (RFC 8259)");
+		}
+		return NULL;
+	}
+	json_object *o = build(text, len, f->why, sizeof(f->why));
+	if (o == NULL)
+		f->kind = JSON_FAULT_SYNTAX;
+	return o;
+}
+
 int json_parse_body(const char *text, size_t len, json_object **out, struct tf_error *err)
 {
-	char why[128];
+	struct json_fault f;
 
 	*out = NULL;
 	size_t i = 0;
@@ -215,10 +530,14 @@ int json_parse_body(const char *text, size_t len, json_object **out, struct tf_e
 		*out = json_object_new_object();
 		return 0;
 	}
-	json_object *o = json_parse_text(text, len, why, sizeof(why));
-	if (o == NULL) {
-		tf_detail(err, "body", "is not valid JSON: %s", why);
+	json_object *o = json_parse_input(text, len, &f);
+	if (o == NULL && f.kind == JSON_FAULT_SYNTAX) {
+		tf_detail(err, "body", "is not valid JSON: %s", f.why);
 		return tf_fail(err, TF_E_VALIDATION, "Request body is not valid JSON");
+	}
+	if (o == NULL) {
+		tf_detail(err, f.field[0] ? f.field : "body", "%s", f.why);
+		return tf_fail(err, TF_E_VALIDATION, "Request validation failed");
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
@@ -308,36 +627,8 @@ void jadd_raw(json_object *o, const char *key, const char *text)
 
 bool utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = p[i];
-		size_t extra;
-		unsigned min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			extra = 1, min = 0x80, c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			extra = 2, min = 0x800, c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			extra = 3, min = 0x10000, c &= 0x07;
-		} else {
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = utf8_char((const unsigned char *)s + i, n - i)) == 0)
 			return false;
-		}
-		if (extra > n - i - 1)  /* i < n, so this cannot wrap */
-			return false;
-		for (size_t k = 1; k <= extra; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			c = (c << 6) | (p[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return false;
-		i += extra + 1;
-	}
 	return true;
 }

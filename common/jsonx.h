@@ -12,7 +12,28 @@
 bool json_syntax_ok(const char *text, size_t len);
 /* Parses any JSON value; NULL with a reason in why on failure. */
 json_object *json_parse_text(const char *text, size_t len, char *why, size_t whysz);
-/* Parses a request body that must be a JSON object (an empty body is {}). */
+
+/* What request input may not be, beyond JSON's syntax. */
+enum json_fault_kind {
+	JSON_FAULT_NONE,
+	JSON_FAULT_SYNTAX,     /* not JSON at all */
+	JSON_FAULT_UTF8,       /* bytes in a string that are not UTF-8 */
+	JSON_FAULT_SURROGATE,  /* a \u escape of a lone UTF-16 surrogate */
+	JSON_FAULT_DUPLICATE,  /* a member name given twice in one object */
+};
+
+struct json_fault {
+	enum json_fault_kind kind;
+	char field[64];   /* the top-level member it is under ("payload"); "" for the text as a whole */
+	char why[320];    /* says what and where: "holds bytes that are not UTF-8 (in payload.name)" */
+};
+
+/*
+ * Parses request input: any JSON value, in UTF-8, with no lone surrogate escapes
+ * and no repeated member names. NULL with f filled on failure.
+ */
+json_object *json_parse_input(const char *text, size_t len, struct json_fault *f);
+/* Parses a request body that must be a JSON object (an empty body is {}), as request input. */
 int json_parse_body(const char *text, size_t len, json_object **out, struct tf_error *err);
 /* Compact text of o, owned by o. */
 const char *json_text(json_object *o);

@@ -19,6 +19,8 @@
 #define TF_MAX_SECRET 256
 #define TF_MAX_PARAM 256
 #define TF_TRACE_ID_LEN 40
+/* The operator's tenant: made by the first start, never by a signup (see bootstrap_admin). */
+#define TF_OPERATOR_TENANT "operator"
 
 enum role {
 	ROLE_ADMIN = 1 << 0,

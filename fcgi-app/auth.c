@@ -2,8 +2,9 @@
  * Who is calling. TauFunctions API keys ("tf_free_…", "tf_pro_…") are looked
  * up by their SHA-256, the only form in which they are stored; a key acts for
  * its tenant with Admin and Developer rights. Anything else must be a platform
- * token (HS256 JWT) naming a user who still exists; the user's role and tenant
- * are read now, not taken from the token.
+ * token (HS256 JWT) naming a user who still exists and the user's current token
+ * version (a password change raises it, revoking every older token); the user's
+ * role and tenant are read now, not taken from the token.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,14 +125,19 @@ static int auth_token(struct req *r, const char *token)
 
 	if (token_verify(r->app->token_key, r->app->token_key_len, token, now_ms() / 1000, &c) != 0)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid or expired token");
-	char ckey[64];
-	snprintf(ckey, sizeof(ckey), "user:%s", c.sub);
+	/*
+	 * The version is part of the key: a revoked version is never found here, and a
+	 * password change drops the user's tenant from every process's cache as well.
+	 */
+	char ckey[80];
+	snprintf(ckey, sizeof(ckey), "user:%s:%lld", c.sub, c.ver);
 	if (identity_from_cache(r, ckey))
 		return 0;
 	if (db_query(r->conn->db,
 	             "SELECT u.id, u.tenant_id, u.role, u.username, t.plan, t.is_operator"
-	             " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = ? AND u.disabled = 0",
-	             DB_ARGS(DB_STR(c.sub)), &rows) != 0)
+	             " FROM users u JOIN tenants t ON t.id = u.tenant_id"
+	             " WHERE u.id = ? AND u.disabled = 0 AND u.token_version = ?",
+	             DB_ARGS(DB_STR(c.sub), DB_INT(c.ver)), &rows) != 0)
 		return req_db_fail(r, "token user lookup");
 	if (rows->nrows == 0 || role_parse(db_val(rows, 0, 2), &role) != 0) {
 		db_rows_free(rows);

@@ -12,6 +12,7 @@
 #include "ids.h"
 #include "jsonx.h"
 #include "log.h"
+#include "mediatype.h"
 #include "num.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -30,6 +31,7 @@ static const char *reason_phrase(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
@@ -85,7 +87,25 @@ static void send_response(struct req *r)
 	buf_free(&head);
 }
 
-/* Reads the body, refusing (without reading) one over the route's limit. */
+#define SHOWN_CONTENT_TYPE_MAX 64  /* characters of a refused Content-Type said back */
+
+/* Every body is read as JSON, so one declared as anything else is refused rather than misread. */
+static int check_content_type(struct req *r)
+{
+	const char *ct = req_header(r, "CONTENT_TYPE");
+	char shown[SHOWN_CONTENT_TYPE_MAX + 1];
+	size_t n = 0;
+
+	if (media_type_is_json(ct))
+		return 0;
+	for (const char *p = ct; p && *p && n < SHOWN_CONTENT_TYPE_MAX; p++)
+		shown[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+	shown[n] = '\0';
+	tf_detail(&r->err, "Content-Type", "must be application/json (UTF-8), not %s", n ? shown : "absent");
+	return tf_fail(&r->err, TF_E_MEDIA_TYPE, "A request body must be sent as Content-Type: application/json");
+}
+
+/* Reads the body, refusing (without reading) one over the route's limit or not declared JSON. */
 static int read_body(struct req *r)
 {
 	size_t limit = r->route->max_body ? r->route->max_body : TF_MAX_BODY;
@@ -94,6 +114,9 @@ static int read_body(struct req *r)
 
 	if (cl && *cl && parse_ll(cl, 0, INT64_MAX, &n) != 0)
 		return tf_fail(&r->err, TF_E_VALIDATION, "Content-Length is not a number");
+	/* A request without a body (curl -X POST …/deploy) needs no Content-Type. */
+	if (n > 0 && check_content_type(r) != 0)
+		return -1;
 	if ((unsigned long long)n > limit)
 		return tf_fail(&r->err, TF_E_TOO_LARGE, "Request body exceeds %zu bytes", limit);
 	r->body = xmalloc((size_t)n + 1);
@@ -169,13 +192,14 @@ void dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr)
 		uri = "/";
 	size_t plen = strcspn(uri, "?");
 	int rc;
+	/* The surface is the path's prefix, so even a path too long to route answers in its format. */
+	snprintf(r.path, sizeof(r.path), "%.*s", (int)(plen < sizeof(r.path) ? plen : sizeof(r.path) - 1), uri);
+	r.surface = surface_of_path(r.path);
 	if (plen >= sizeof(r.path)) {
 		snprintf(r.path, sizeof(r.path), "%s", "(too long)");
-		rc = tf_fail(&r.err, TF_E_NOT_FOUND, "Path too long");
+		rc = tf_fail(&r.err, TF_E_NOT_FOUND, "No such endpoint: the path is %zu bytes long, over %zu", plen,
+		             sizeof(r.path) - 1);
 	} else {
-		memcpy(r.path, uri, plen);
-		r.path[plen] = '\0';
-		r.surface = surface_of_path(r.path);
 		rc = run_route(&r);
 	}
 	if (rc != 0) {

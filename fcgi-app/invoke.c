@@ -189,11 +189,11 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	if (rc != 0)
 		return -1;
 	if (oc->status == OUTCOME_PLATFORM_ERROR) {
-		const char *msg = jstr(oc->error, "errorMessage");
+		/* The runner's reason is the operator's to read (it may name paths or MariaDB's words), not the tenant's. */
 		log_fields(TFLOG_ERROR, "invocation failed on the platform", "requestId", j->request_id,
-		           "error", msg, "traceId", r->trace_id, NULL);
-		return tf_fail(&r->err, TF_E_UNAVAILABLE, "The invocation could not run: %s",
-		               msg ? msg : "runner error");
+		           "error", jstr(oc->error, "errorMessage"), "traceId", r->trace_id, NULL);
+		return tf_fail(&r->err, TF_E_UNAVAILABLE, "The invocation could not run on a runner; try again (trace %s)",
+		               r->trace_id);
 	}
 	return 0;
 }
@@ -622,7 +622,7 @@ static const struct vfield platform_invoke_fields[] = {
 static int platform_payload(struct req *r, json_object *body, char **out)
 {
 	json_object *p = jget(body, "payload");
-	char why[128];
+	struct json_fault f;
 
 	if (p == NULL || !json_object_is_type(p, json_type_string))
 		return payload_text(r, p, out);
@@ -630,9 +630,14 @@ static int platform_payload(struct req *r, json_object *body, char **out)
 	size_t n = (size_t)json_object_get_string_len(p);
 	if (n > TF_MAX_PAYLOAD)
 		return tf_fail(&r->err, TF_E_TOO_LARGE, "Payload exceeds %ld bytes", TF_MAX_PAYLOAD);
-	json_object *v = json_parse_text(s, n, why, sizeof(why));
+	json_object *v = json_parse_input(s, n, &f);
 	if (v == NULL) {
-		tf_detail(&r->err, "payload", "a string payload must hold JSON text: %s", why);
+		if (f.kind == JSON_FAULT_SYNTAX)
+			tf_detail(&r->err, "payload", "a string payload must hold JSON text: %s", f.why);
+		else if (f.field[0])
+			tf_detail(&r->err, "payload", "the JSON text of a string payload is refused: \"%s\" %s", f.field, f.why);
+		else
+			tf_detail(&r->err, "payload", "the JSON text of a string payload is refused: it %s", f.why);
 		return tf_fail(&r->err, TF_E_VALIDATION, "Request validation failed");
 	}
 	int rc = payload_text(r, v, out);

@@ -26,9 +26,20 @@ static int check_tenant_id(const char *s, char *why, size_t whysz)
 	return ok ? 0 : -1;
 }
 
+/* A tenant id the platform keeps for itself is no signup's to take. */
+static int check_signup_tenant_id(const char *s, char *why, size_t whysz)
+{
+	if (check_tenant_id(s, why, whysz) != 0)
+		return -1;
+	if (strcmp(s, TF_OPERATOR_TENANT) != 0)
+		return 0;
+	snprintf(why, whysz, "is reserved for the platform's operator");
+	return -1;
+}
+
 static const struct vfield signup_fields[] = {
 	{ .name = "tenantId", .type = V_STRING, .required = true, .min = 3, .max = 63,
-	  .check = check_tenant_id,
+	  .check = check_signup_tenant_id,
 	  .message = "must be 3-63 lowercase letters, digits or '-', starting and ending with a letter or digit" },
 	{ .name = "agent", .type = V_STRING, .min = 1, .max = 128 },
 };

@@ -1,7 +1,9 @@
 /*
  * Platform API accounts: login, and the users of a tenant (beyond the reference:
  * an operator needs to make them). Passwords are yescrypt hashes; a token names
- * only the user, so a removed user's or changed role's tokens follow at once.
+ * only the user and the version of the user's tokens, so a removed user's or
+ * changed role's tokens follow at once, and a new password revokes every token
+ * issued before it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -27,7 +29,6 @@
 
 #define LOGIN_FAILURE_LIMIT 10      /* failed logins of one username ... */
 #define LOGIN_FAILURE_WINDOW_S 900  /* ... in this long, then 429 until it passes */
-#define OPERATOR_TENANT "operator"
 #define BOOTSTRAP_ADMIN "admin"
 #define BOOTSTRAP_PASSWORD_CHARS 24
 
@@ -131,7 +132,7 @@ int platform_login(struct req *r)
 		goto out;
 	}
 	if (db_query(r->conn->db,
-	             "SELECT u.id, u.password_hash, u.role FROM users u WHERE u.username = ? AND u.disabled = 0",
+	             "SELECT u.id, u.password_hash, u.role, u.token_version FROM users u WHERE u.username = ? AND u.disabled = 0",
 	             DB_ARGS(DB_STR(username)), &rows) != 0) {
 		req_db_fail(r, "login");
 		goto out;
@@ -146,7 +147,8 @@ int platform_login(struct req *r)
 	}
 	freeReplyObject(rds_cmd(r->conn->rds, "DEL tf:login:%s", username));
 	int64_t now = now_ms() / 1000;
-	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), now, r->app->token_ttl_s);
+	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), db_ll(rows, 0, 3, 0), now,
+	                          r->app->token_ttl_s);
 	if (token == NULL) {
 		tf_fail(&r->err, TF_E_INTERNAL, "Cannot issue a token (trace %s)", r->trace_id);
 		goto out;
@@ -267,8 +269,10 @@ int platform_users_password(struct req *r)
 		tf_fail(&r->err, TF_E_INTERNAL, "Cannot hash the password (trace %s)", r->trace_id);
 		goto out;
 	}
+	/* A new password signs the user out everywhere: every token issued before it stops working. */
 	if (db_exec(r->conn->db,
-	            "UPDATE users SET password_hash = ?, updated_at = NOW(3) WHERE username = ? AND tenant_id = ?",
+	            "UPDATE users SET password_hash = ?, token_version = token_version + 1, updated_at = NOW(3)"
+	            " WHERE username = ? AND tenant_id = ?",
 	            DB_ARGS(DB_STR(hash), DB_STR(r->params[0]), DB_STR(r->who.tenant)), &n) != 0) {
 		req_db_fail(r, "password change");
 		goto out;
@@ -277,6 +281,7 @@ int platform_users_password(struct req *r)
 		tf_fail(&r->err, TF_E_NOT_FOUND, "User %s not found", r->params[0]);
 		goto out;
 	}
+	cache_drop_tenant(r, r->who.tenant);
 	rc = req_reply(r, 204, NULL);
 out:
 	explicit_bzero(hash, sizeof(hash));
@@ -329,13 +334,31 @@ int bootstrap_admin(const struct app *app, const char *out_path, const char *bas
 	random_id(id, sizeof(id), "usr_", 16);
 	if (password_hash(password, hash, sizeof(hash)) != 0 || db_begin(db) != 0)
 		goto out;
-	if (db_exec(db, "INSERT IGNORE INTO tenants (id, plan, is_operator, created_at) VALUES (?, 'pro', 1, NOW(3))",
-	            DB_ARGS(DB_STR(OPERATOR_TENANT)), NULL) != 0 ||
-	    db_exec(db, "UPDATE tenants SET is_operator = 1 WHERE id = ?", DB_ARGS(DB_STR(OPERATOR_TENANT)), NULL) != 0 ||
+	db_rows_free(rows);
+	rows = NULL;
+	if (db_query(db, "SELECT is_operator FROM tenants WHERE id = ? FOR UPDATE", DB_ARGS(DB_STR(TF_OPERATOR_TENANT)),
+	             &rows) != 0) {
+		log_error("bootstrap: %s", db_error(db));
+		db_rollback(db);
+		goto out;
+	}
+	/*
+	 * A tenant of that name this code did not make was signed up by someone (before
+	 * the name was reserved): making it the operator's would hand them the platform.
+	 */
+	if (rows->nrows > 0 && db_ll(rows, 0, 0, 0) != 1) {
+		log_error("bootstrap: a tenant named %s exists that is not the operator's (a signup?); it is not made the "
+		          "operator tenant. Rename or remove it, then start again", TF_OPERATOR_TENANT);
+		db_rollback(db);
+		goto out;
+	}
+	if ((rows->nrows == 0 &&
+	     db_exec(db, "INSERT INTO tenants (id, plan, is_operator, created_at) VALUES (?, 'pro', 1, NOW(3))",
+	             DB_ARGS(DB_STR(TF_OPERATOR_TENANT)), NULL) != 0) ||
 	    db_exec(db,
 	            "INSERT INTO users (id, tenant_id, username, password_hash, role, created_by, created_at, updated_at)"
 	            " VALUES (?, ?, ?, ?, 'Admin', 'bootstrap', NOW(3), NOW(3))",
-	            DB_ARGS(DB_STR(id), DB_STR(OPERATOR_TENANT), DB_STR(BOOTSTRAP_ADMIN), DB_STR(hash)), NULL) != 0) {
+	            DB_ARGS(DB_STR(id), DB_STR(TF_OPERATOR_TENANT), DB_STR(BOOTSTRAP_ADMIN), DB_STR(hash)), NULL) != 0) {
 		log_error("bootstrap: %s", db_error(db));
 		db_rollback(db);
 		goto out;

@@ -49,7 +49,7 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 		oc->cold_start = true;
 		if (codecache_get(db, j->code_sha256, code_dir, sizeof(code_dir), why, sizeof(why)) != 0) {
 			log_error("job %s: %s", j->request_id, why);
-			platform_error(oc, why);
+			platform_error(oc, "the function's code could not be prepared on this runner");
 			if (how == ACQ_SPARE)
 				instance_stop(in);  /* a spare is not handed to another function */
 			pool_release(in);

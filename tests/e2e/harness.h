@@ -33,7 +33,7 @@ extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invo
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
 	suite_engine,
-	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages;
+	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -76,6 +76,14 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 /* With one more request header ("Name: value"). */
 struct resp *http_with_headers(const char *method, const char *path, const char *body, const char *auth_header,
                                const char *extra_header);
+/*
+ * Sends request, bytes exactly as given, on a connection of its own and reads the
+ * answer until the server closes it (say "Connection: close"); status -1 when none came.
+ */
+struct resp *http_wire(const char *request, size_t len);
+/* A request whose body is declared with Content-Type type (NULL: none at all). */
+struct resp *http_typed(const char *method, const char *path, const char *auth_header, const char *type,
+                        const char *body);
 /* Value of a response header (case-insensitive), into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 

@@ -24,6 +24,14 @@ static void signup_returns_a_free_key_and_the_endpoints(void)
 	CHECK_STATUS(http("GET", "/saas/api/v1/sdk/tau/functions", key, NULL), 200);
 }
 
+static void signup_cannot_take_the_operators_tenant_id(void)
+{
+	struct resp *r = http("POST", "/api/signup", NULL, "{\"tenantId\":\"operator\"}");
+	json_object *d = jp(r->json, "details.0");
+	CHECK(r->status == 422 && jis(r->json, "code", "VALIDATION_ERROR") && jis(d, "field", "tenantId") &&
+	      jps(d, "message") && strstr(jps(d, "message"), "reserved"), "%ld %s", r->status, r->body);
+}
+
 static void signup_records_the_agent(void)
 {
 	char tenant[80], body[256];
@@ -137,6 +145,7 @@ static void runtimes_lists_every_runtime_with_availability(void)
 }
 
 static const struct test tests[] = {
+	{ "signup cannot take the operator's tenant id (422, reserved)", signup_cannot_take_the_operators_tenant_id },
 	{ "signup returns a free key, the plan's limits and the endpoints", signup_returns_a_free_key_and_the_endpoints },
 	{ "signup records the agent", signup_records_the_agent },
 	{ "signup with a taken tenantId is 409", signup_with_a_taken_tenant_id_is_409 },

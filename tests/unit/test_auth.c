@@ -1,10 +1,13 @@
 /* Tokens, passwords, base64, durations and the duration histogram. */
 #include <jwt.h>
 #include <math.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base64.h"
+#include "buf.h"
 #include "histogram.h"
 #include "password.h"
 #include "timefmt.h"
@@ -18,11 +21,12 @@ static void a_token_verifies_until_it_expires(void **state)
 {
 	struct token_claims c;
 	(void)state;
-	char *t = token_issue(KEY, KEYLEN, "usr_abc", 1000, 60);
+	char *t = token_issue(KEY, KEYLEN, "usr_abc", 7, 1000, 60);
 	assert_non_null(t);
 	assert_int_equal(token_verify(KEY, KEYLEN, t, 1030, &c), 0);
 	assert_string_equal(c.sub, "usr_abc");
 	assert_int_equal(c.exp, 1060);
+	assert_int_equal(c.ver, 7);
 	assert_int_equal(token_verify(KEY, KEYLEN, t, 1060, &c), -1);  /* expired */
 	const unsigned char other[] = "another-secret-another-secret-xx";
 	assert_int_equal(token_verify(other, sizeof(other) - 1, t, 1030, &c), -1);
@@ -55,7 +59,7 @@ static void forged_tokens_are_refused(void **state)
 	snprintf(forged, sizeof(forged), "%sAAAA", none);
 	assert_int_equal(token_verify(KEY, KEYLEN, forged, 1000, &c), -1);
 	/* A real token with its payload changed keeps its signature: refused. */
-	char *good = token_issue(KEY, KEYLEN, "usr_abc", 1000, 60);
+	char *good = token_issue(KEY, KEYLEN, "usr_abc", 0, 1000, 60);
 	char *dot = strchr(good, '.');
 	dot[2] = dot[2] == 'A' ? 'B' : 'A';
 	assert_int_equal(token_verify(KEY, KEYLEN, good, 1030, &c), -1);
@@ -66,6 +70,81 @@ static void forged_tokens_are_refused(void **state)
 	free(hs384);
 	free(none);
 	free(good);
+}
+
+/* base64url without padding, as JWT segments are. */
+static void b64url(const void *p, size_t n, struct buf *out)
+{
+	struct buf b = BUF_INIT;
+	base64_encode(p, n, &b);
+	for (size_t i = 0; i < b.len && b.data[i] != '='; i++)
+		buf_putc(out, b.data[i] == '+' ? '-' : b.data[i] == '/' ? '_' : b.data[i]);
+	buf_free(&b);
+}
+
+/* A token of exactly this header and these claims, correctly signed with KEY: what only the key's holder can make. */
+static char *signed_token(const char *header, const char *claims)
+{
+	struct buf t = BUF_INIT;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	b64url(header, strlen(header), &t);
+	buf_putc(&t, '.');
+	b64url(claims, strlen(claims), &t);
+	HMAC(EVP_sha256(), KEY, (int)KEYLEN, (const unsigned char *)t.data, t.len, mac, &n);
+	buf_putc(&t, '.');
+	b64url(mac, n, &t);
+	return buf_steal(&t);
+}
+
+static void tokens_are_read_exactly_as_issued(void **state)
+{
+	struct token_claims c;
+	(void)state;
+	const char *claims = "{\"sub\":\"usr_abc\",\"ver\":3,\"exp\":4000000000}";
+	static const struct { const char *header, *claims; int rc; } cases[] = {
+		{ "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", NULL, 0 },
+		{ "{\"alg\":\"HS256\"}", NULL, 0 },
+		{ "{\"alg\":\"hs256\",\"typ\":\"JWT\"}", NULL, -1 },         /* libjwt reads alg without regard to case */
+		{ "{\"alg\":\"HS256 \"}", NULL, -1 },
+		{ "{\"alg\":\"HS256\",\"typ\":\"jwt+x\"}", NULL, -1 },
+		{ "{\"alg\":\"HS256\",\"alg\":\"HS256\"}", NULL, -1 },       /* a repeated member, even an agreeing one */
+		{ "{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", NULL, -1 },
+		{ "[\"HS256\"]", NULL, -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\",\"sub\":\"usr_admin\",\"exp\":4000000000}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\",\"exp\":4000000000.0}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\",\"exp\":\"4000000000\"}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\",\"ver\":\"3\",\"exp\":4000000000}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\",\"ver\":-1,\"exp\":4000000000}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_\xff\",\"exp\":4000000000}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"\",\"exp\":4000000000}", -1 },
+		{ "{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\"}", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = signed_token(cases[i].header, cases[i].claims ? cases[i].claims : claims);
+		memset(&c, 0, sizeof(c));
+		int rc = token_verify(KEY, KEYLEN, t, 1000, &c);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu (%s %s): %d", i, cases[i].header, cases[i].claims ? cases[i].claims : "", rc);
+		if (rc == 0)
+			assert_int_equal(c.ver, 3);
+		free(t);
+	}
+	/* A token without "ver" (issued before versions) is of version 0. */
+	char *t = signed_token("{\"alg\":\"HS256\"}", "{\"sub\":\"usr_abc\",\"exp\":4000000000}");
+	assert_int_equal(token_verify(KEY, KEYLEN, t, 1000, &c), 0);
+	assert_int_equal(c.ver, 0);
+	/*
+	 * The last character of a 32-byte signature carries 2 bits no decoder reads; a
+	 * signature is compared as the text it must be, so changing them is a forgery too.
+	 */
+	size_t n = strlen(t);
+	const char *alphabet = "AEIMQUYcgkosw048";  /* the characters whose low 2 bits are 0 */
+	char last = t[n - 1];
+	assert_non_null(strchr(alphabet, last));
+	t[n - 1] = (char)(last == 'A' ? 'B' : last + 1);
+	assert_int_equal(token_verify(KEY, KEYLEN, t, 1000, &c), -1);
+	free(t);
 }
 
 static void passwords_are_yescrypt_hashes(void **state)
@@ -147,6 +226,7 @@ static void histogram_percentiles_stay_within_two_percent(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_token_verifies_until_it_expires),
 	cmocka_unit_test(forged_tokens_are_refused),
+	cmocka_unit_test(tokens_are_read_exactly_as_issued),
 	cmocka_unit_test(passwords_are_yescrypt_hashes),
 	cmocka_unit_test(base64_decodes_strictly_and_within_bounds),
 	cmocka_unit_test(iso8601_durations_parse),

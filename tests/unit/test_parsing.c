@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "job.h"
 #include "jsonx.h"
+#include "mediatype.h"
 #include "num.h"
 #include "timefmt.h"
 #include "unit.h"
@@ -112,6 +113,85 @@ static void any_json_value_parses_on_its_own(void **state)
 		assert_null(json_parse_text(bad[i], strlen(bad[i]), why, sizeof(why)));
 }
 
+/* The fault json_parse_input finds in text (NONE when it parses). */
+static enum json_fault_kind input_fault(const char *text, struct json_fault *f)
+{
+	json_object *o = json_parse_input(text, strlen(text), f);
+	json_object_put(o);
+	return o ? JSON_FAULT_NONE : f->kind;
+}
+
+static void request_input_must_be_utf8_with_characters_and_unique_names(void **state)
+{
+	struct json_fault f;
+	(void)state;
+	const char *ok[] = { "{\"s\":\"\xc3\xa9\xf0\x9f\x98\x80\"}", "{\"s\":\"\\ud83d\\ude00\"}", "\"\\u00e9\"",
+	                     "{\"a\":1,\"b\":{\"a\":1},\"c\":[{\"a\":1},{\"a\":2}]}", "{\"a\\u0000\":1,\"a\":2}", "[]", "{}" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_int_equal(input_fault(ok[i], &f), JSON_FAULT_NONE);
+
+	/* Bytes that are not UTF-8 are named by the path they sit under. */
+	assert_int_equal(input_fault("{\"payload\":{\"name\":\"x\xff\"}}", &f), JSON_FAULT_UTF8);
+	assert_string_equal(f.field, "payload");
+	assert_non_null(strstr(f.why, "payload.name"));
+	assert_int_equal(input_fault("{\"payload\":[1,{\"a\":[\"\xc0\xaf\"]}]}", &f), JSON_FAULT_UTF8);
+	assert_non_null(strstr(f.why, "payload[1].a[0]"));
+	assert_int_equal(input_fault("{\"payload\":\"\xed\xa0\x80\"}", &f), JSON_FAULT_UTF8);  /* an encoded surrogate */
+	assert_int_equal(input_fault("{\"\xff\":1}", &f), JSON_FAULT_UTF8);
+	assert_string_equal(f.field, "");
+
+	/* \u escapes must stand for characters: a surrogate only as the first half of a pair. */
+	const char *lone[] = { "{\"payload\":\"\\ud800\"}", "{\"payload\":\"\\udc00\"}", "{\"payload\":\"\\ud800\\u0041\"}",
+	                       "{\"payload\":\"\\ud800x\"}", "{\"payload\":\"\\udbff\\ud800\"}", "{\"payload\":{\"\\ud800\":1}}" };
+	for (size_t i = 0; i < sizeof(lone) / sizeof(lone[0]); i++) {
+		assert_int_equal(input_fault(lone[i], &f), JSON_FAULT_SURROGATE);
+		assert_string_equal(f.field, "payload");
+	}
+	assert_int_equal(input_fault("{\"payload\":\"\\ud800\\u12\"}", &f), JSON_FAULT_SYNTAX);
+
+	/* A repeated member name, however it is spelt, names the member. */
+	assert_int_equal(input_fault("{\"name\":\"a\",\"name\":\"b\"}", &f), JSON_FAULT_DUPLICATE);
+	assert_string_equal(f.field, "name");
+	assert_int_equal(input_fault("{\"name\":\"a\",\"n\\u0061me\":\"b\"}", &f), JSON_FAULT_DUPLICATE);
+	assert_string_equal(f.field, "name");
+	assert_int_equal(input_fault("{\"payload\":{\"x\":[{\"k\":1,\"j\":0,\"k\":2}]}}", &f), JSON_FAULT_DUPLICATE);
+	assert_string_equal(f.field, "payload");
+	assert_non_null(strstr(f.why, "\"k\""));
+	assert_non_null(strstr(f.why, "payload.x[0]"));
+
+	/* A request body's detail is on the field the fault is under. */
+	json_object *o = NULL;
+	struct tf_error e = { 0 };
+	assert_int_equal(json_parse_body("{\"payload\":\"\\udc00\"}", 20, &o, &e), -1);
+	assert_int_equal(e.kind, TF_E_VALIDATION);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(e.details, 0), "field")), "payload");
+	tf_error_reset(&e);
+
+	/* Frames between the platform's own processes are held to syntax only. */
+	char why[64];
+	const char *frame = "{\"a\":\"\xff\",\"a\":\"\\ud800\"}";
+	o = json_parse_text(frame, strlen(frame), why, sizeof(why));
+	assert_non_null(o);
+	json_object_put(o);
+}
+
+static void only_application_json_in_utf8_is_json(void **state)
+{
+	(void)state;
+	const char *json[] = { "application/json", "Application/JSON", " application/json ", "application/json;charset=utf-8",
+	                       "application/json; charset=UTF-8", "application/json; charset=\"utf-8\"", "application/json;",
+	                       "application/json; foo=bar; charset=utf-8" };
+	for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+		assert_true(media_type_is_json(json[i]));
+	const char *not_json[] = { "", "application/x-www-form-urlencoded", "text/plain", "text/json", "application/jsonx",
+	                           "application/json-patch+json", "application/vnd.api+json", "application/json; charset=latin1",
+	                           "application/json; charset=\"utf-8", "application/json; charset", "application/json x",
+	                           "application/json; =utf-8", "json" };
+	for (size_t i = 0; i < sizeof(not_json) / sizeof(not_json[0]); i++)
+		assert_false(media_type_is_json(not_json[i]));
+	assert_false(media_type_is_json(NULL));
+}
+
 static void json_strings_escape_control_characters(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -169,6 +249,8 @@ static void errors_map_to_each_surfaces_status(void **state)
 	assert_int_equal(tf_error_status(TF_E_PLAN_LIMIT, TF_SURFACE_TAU), 403);
 	assert_int_equal(tf_error_status(TF_E_RATE_LIMIT, TF_SURFACE_PLATFORM), 429);
 	assert_string_equal(tf_error_code(TF_E_TOO_LARGE), "PAYLOAD_TOO_LARGE");
+	assert_int_equal(tf_error_status(TF_E_MEDIA_TYPE, TF_SURFACE_TAU), 415);
+	assert_string_equal(tf_error_code(TF_E_MEDIA_TYPE), "UNSUPPORTED_MEDIA_TYPE");
 	assert_string_equal(tf_error_code(TF_E_UNAVAILABLE), "SERVICE_UNAVAILABLE");
 	assert_int_equal(tf_error_status((enum tf_errkind)999, TF_SURFACE_TAU), 500);
 }
@@ -189,6 +271,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(utf8_is_checked_strictly),
 	cmocka_unit_test(request_bodies_must_be_json_objects),
 	cmocka_unit_test(any_json_value_parses_on_its_own),
+	cmocka_unit_test(request_input_must_be_utf8_with_characters_and_unique_names),
+	cmocka_unit_test(only_application_json_in_utf8_is_json),
 	cmocka_unit_test(json_strings_escape_control_characters),
 	cmocka_unit_test(config_names_follow_the_section_and_key),
 	cmocka_unit_test(ids_have_their_prefix_and_alphabet),

@@ -281,15 +281,42 @@ process.on('unhandledRejection', (reason) => {
   }
 });
 
+// An invoke frame starts with its request id (worker/instance.c writes it so).
+const REQUEST_ID = /^\{"type":"invoke","requestId":"([0-9A-Za-z-]{1,64})"/;
+
+// A frame that cannot be read still ends the invocation it carries, at once: skipping it
+// would leave the worker waiting for the function's whole timeout, and bill for it; and
+// bytes that are not UTF-8 must not reach the handler replaced by U+FFFD. The answer names
+// the invocation if the frame still shows which one: the worker accepts an error frame
+// only for the invocation it is running, and ends the instance on any other frame.
+function unreadable(bytes, e) {
+  let requestId;
+  const text = bytes.toString('utf8');
+  try {
+    const salvaged = JSON.parse(text);
+    if (salvaged && typeof salvaged.requestId === 'string') requestId = salvaged.requestId;
+  } catch (_) {
+    const found = REQUEST_ID.exec(text);
+    if (found) requestId = found[1];
+  }
+  const shape = fault('Runtime.UnmarshalError', `Unable to unmarshal input: ${describe(e && e.message)}`);
+  queue = queue.then(async () => {
+    await logsFlushed();
+    writeFrame(errorFrame(requestId, shape));
+  });
+}
+
 // Frames are handled strictly one after another: an invocation must be answered before
 // the next frame is looked at.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 let queue = Promise.resolve();
-function dispatch(line) {
+function dispatch(bytes) {
   let frame;
   try {
-    frame = JSON.parse(line);
-  } catch (_) {
-    return; // not a frame; the worker never sends these
+    frame = JSON.parse(utf8.decode(bytes));
+  } catch (e) {
+    unreadable(bytes, e);
+    return;
   }
   if (!frame || typeof frame !== 'object') return;
   // A second load, or an invoke after a failed load, has no meaning; the worker sends neither.
@@ -308,7 +335,7 @@ input.on('data', (chunk) => {
   let nl;
   while ((nl = chunk.indexOf(10, start)) !== -1) {
     partial.push(chunk.subarray(start, nl));
-    dispatch(Buffer.concat(partial).toString('utf8'));
+    dispatch(Buffer.concat(partial));
     partial = [];
     start = nl + 1;
   }

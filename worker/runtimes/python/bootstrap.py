@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import select
 import sys
 import time
@@ -95,6 +96,29 @@ def send_error(request_id, shape):
         frame["requestId"] = request_id
     frame["error"] = shape
     write_frame(json.dumps(frame))
+
+
+# An invoke frame starts with its request id (worker/instance.c writes it so).
+REQUEST_ID = re.compile(rb'^\{"type":"invoke","requestId":"([0-9A-Za-z-]{1,64})"')
+
+
+def answer_unreadable(line, error):
+    """A frame json.loads refused still ends the invocation it carries, at once.
+
+    Skipping it would leave the worker waiting for the function's whole timeout, and
+    bill for it. The answer names the invocation if the frame still shows which one:
+    the worker accepts an error frame only for the invocation it is running, and
+    ends the instance on any other frame, which answers the caller at once too.
+    """
+    request_id = None
+    try:
+        salvaged = json.loads(line.decode("utf-8", "replace"))
+        if isinstance(salvaged, dict) and isinstance(salvaged.get("requestId"), str):
+            request_id = salvaged["requestId"]
+    except ValueError:
+        found = REQUEST_ID.match(line)
+        request_id = found.group(1).decode("ascii") if found else None
+    send_error(request_id, fault("Runtime.UnmarshalError", "Unable to unmarshal input: " + safe_str(error)))
 
 
 class LoadError(Exception):
@@ -203,8 +227,9 @@ def main():
         for line in control:
             try:
                 frame = json.loads(line)
-            except ValueError:
-                continue  # not a frame; the worker never sends these
+            except ValueError as e:  # UnicodeDecodeError is one
+                answer_unreadable(line, e)
+                continue
             if not isinstance(frame, dict):
                 continue
             # A second load, or an invoke after a failed load, has no meaning; the worker
