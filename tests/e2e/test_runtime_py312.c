@@ -88,6 +88,8 @@ static void errors_come_back_in_lambdas_shape(void)
 		{ "marshal", "def handler(event, context):\n    return {1, 2}\n", "Runtime.MarshalError", NULL },
 		{ "exits", "import sys\ndef handler(event, context):\n    sys.exit(3)\n", "Runtime.ExitError",
 		  "Runtime exited with error: exit status 3" },
+		{ "exitshard", "import os\ndef handler(event, context):\n    os._exit(7)\n", "Runtime.ExitError",
+		  "Runtime exited with error: exit status 7" },
 	};
 	char key[128], tenant[80], id[64], hdr[64];
 	signup("py312err", key, tenant);
@@ -106,6 +108,36 @@ static void errors_come_back_in_lambdas_shape(void)
 			CHECK(jps(r->json, "stackTrace.0") && strstr(jps(r->json, "stackTrace.0"), "/var/task/main.py") &&
 			      !strstr(r->body, "/opt/tf/"), "the trace is not the function's own: %s", r->body);
 	}
+}
+
+/*
+ * Megabytes cross between Python and Node.js as bytes, in one copy: a 5 MB event and a
+ * 5 MB result fit the smallest memory size; a result over the cap is the usual error.
+ */
+static void megabyte_events_and_results_pass_in_128_mb(void)
+{
+	char key[128], tenant[80], id[64];
+	size_t n = 5 * 1024 * 1024;
+	signup("py312big", key, tenant);
+	CHECK(ready(key, "big",
+	            "def handler(event, context):\n"
+	            "    if 'size' in event:\n"
+	            "        return 'a' * event['size']\n"
+	            "    return len(event['s'])\n",
+	            "{\"memoryMB\":128}", id), "ready");
+	char *payload = malloc(n + 16);
+	int k = snprintf(payload, 16, "{\"s\":\"");
+	memset(payload + k, 'b', n);
+	strcpy(payload + k + n, "\"}");
+	struct resp *r = invoke_fn(key, id, payload);
+	free(payload);
+	CHECK(r->status == 200 && jis(r->json, "body", "5242880"), "a 5 MB event: %.300s", r->body);
+	r = invoke_fn(key, id, "{\"size\":5242880}");
+	CHECK(r->status == 200 && jps(r->json, "body") && strlen(jps(r->json, "body")) == n, "a 5 MB result: %.300s",
+	      r->body);
+	r = invoke_fn(key, id, "{\"size\":7340032}");
+	CHECK(r->status == 200 && jis(r->json, "errorType", "Function.ResponseSizeTooLarge"), "a 7 MB result: %.300s",
+	      r->body);
 }
 
 /* Polls the logs until at least n lines are there (recording is asynchronous). */
@@ -347,6 +379,8 @@ static const struct test tests[] = {
 	  python312_is_available_and_is_cpython_3_12_on_pyodide },
 	{ "python3.12: a Lambda handler gets the event and its context", a_lambda_handler_gets_the_event_and_its_context },
 	{ "python3.12: errors come back in Lambda's shape", errors_come_back_in_lambdas_shape },
+	{ "python3.12: 5 MB events and results pass in 128 MB; larger results are refused",
+	  megabyte_events_and_results_pass_in_128_mb },
 	{ "python3.12: print and logging become the run's logs, stderr as error",
 	  print_and_logging_become_the_runs_logs_stderr_as_error },
 	{ "python3.12: a new function adopts a spare booted before it, sized to its memory",

@@ -16,6 +16,7 @@ const ROOT = process.argv[2];
 const IN_FD = 3;
 const OUT_FD = 4;
 const SNAPSHOT = 'snapshot.bin';
+const NEWLINE = Buffer.from('\n');
 // Sandbox directories Python sees as they are, not in Pyodide's in-memory file system: the
 // code (read-only; a spare's appears there later), the private size-capped /tmp (files a
 // function writes count against it, not against the heap) and the bootstraps.
@@ -73,14 +74,30 @@ async function boot() {
     'spec.loader.exec_module(serve)\n' +
     'serve.start',
     { globals: py.toPy({}) });
-  const take = start((text) => writeAll(OUT_FD, Buffer.from(text + '\n', 'utf8')));
+  // serve.py sends Python bytes: written straight from WebAssembly memory, never copied.
+  const take = start((bytes) => {
+    const view = bytes.getBuffer('u8');
+    try {
+      writeAll(OUT_FD, view.data);
+      writeAll(OUT_FD, NEWLINE);
+    } finally {
+      view.release();
+    }
+  });
   start.destroy();
   collect();
   return take;
 }
 
-// A frame the Python side could not answer means the interpreter itself broke (os._exit,
-// a fatal error): end, and the worker reports the exit.
+// A frame the Python side could not answer means the interpreter itself stopped: os._exit
+// (Pyodide's "Exit" error carries its status) or a fatal error. The process ends with it,
+// and the worker reports the exit.
+function stopped(e) {
+  if (e && e.name === 'Exit' && Number.isInteger(e.status)) process.exit(e.status);
+  writeAll(2, Buffer.from(`\x1ePython stopped: ${e && e.message}\n`));
+  process.exit(1);
+}
+
 function serveFrames(take) {
   const input = new net.Socket({ fd: IN_FD, readable: true, writable: false });
   let partial = [];
@@ -89,14 +106,14 @@ function serveFrames(take) {
     let nl;
     while ((nl = chunk.indexOf(10, start)) !== -1) {
       partial.push(chunk.subarray(start, nl));
-      const line = Buffer.concat(partial).toString('utf8');
+      const line = Buffer.concat(partial);
       partial = [];
       start = nl + 1;
       try {
-        take(line);
+        // A plain Uint8Array: Pyodide converts no Buffer.
+        take(new Uint8Array(line.buffer, line.byteOffset, line.length));
       } catch (e) {
-        writeAll(2, Buffer.from(`\x1ePython stopped: ${e && e.message}\n`));
-        process.exit(1);
+        stopped(e);
       }
     }
     if (start < chunk.length) partial.push(chunk.subarray(start));

@@ -24,13 +24,18 @@ bootstrap = _native()
 
 
 def start(send):
-    """Prepares the streams, sends the boot frame through send(text), returns the frame handler."""
+    """Prepares the streams, sends the boot frame through send(bytes) (which ends the line),
+    and returns the frame handler.
+
+    Frames cross between Python and JavaScript as bytes both ways: Pyodide converts a str of
+    megabytes character by character (1.5 s and 150 MB for a 5 MB result), bytes in one copy.
+    """
 
     def write_frame(text):
         # Log lines go out synchronously (bootstrap.js writes them with writeSync), so
         # after the flush they are in the pipe ahead of the frame, as the protocol wants.
         bootstrap.flush_logs()
-        send(text)
+        send(text.encode("utf-8"))
 
     # invoke() and send_error() look write_frame up at each call: frames leave through Node.js.
     bootstrap.write_frame = write_frame
@@ -38,4 +43,5 @@ def start(send):
     sys.path[:] = [entry for entry in sys.path if entry]
     bootstrap.prepare()
     write_frame(bootstrap.boot_frame())
-    return bootstrap.Server().take
+    take = bootstrap.Server().take
+    return lambda line: take(line.to_bytes())  # line: a JavaScript Uint8Array
