@@ -303,27 +303,33 @@ static void a_function_has_no_network(void)
 	json_object_put(b);
 }
 
-/* What WebAssembly cannot do fails at once with Python's own errors, never a hang. */
+/*
+ * What Pyodide cannot do fails at once with Python's own errors, never a hang: threads,
+ * processes, and asyncio.run (which needs WebAssembly stack switching Node.js 22 lacks).
+ */
 static void threads_and_processes_are_refused_with_an_error(void)
 {
 	char key[128], tenant[80], id[64];
 	signup("py312cant", key, tenant);
 	CHECK(ready(key, "cant",
-	            "import subprocess, threading\n"
+	            "import asyncio, subprocess, threading\n"
 	            "def attempt(f):\n"
 	            "    try:\n"
 	            "        f()\n"
 	            "        return 'ran'\n"
 	            "    except Exception as e:\n"
 	            "        return type(e).__name__\n"
+	            "async def nap():\n"
+	            "    await asyncio.sleep(0)\n"
 	            "def handler(event, context):\n"
 	            "    return [attempt(lambda: threading.Thread(target=print).start()),\n"
-	            "            attempt(lambda: subprocess.run(['/bin/true']))]\n",
+	            "            attempt(lambda: subprocess.run(['/bin/true'])),\n"
+	            "            attempt(lambda: asyncio.run(nap()))]\n",
 	            NULL, id), "ready");
 	struct resp *r = invoke_fn(key, id, NULL);
 	CHECK_STATUS(r, 200);
 	json_object *b = body_json(r);
-	CHECK(b && jis(b, "0", "RuntimeError") && jis(b, "1", "OSError"), "%s", r->body);
+	CHECK(b && jis(b, "0", "RuntimeError") && jis(b, "1", "OSError") && jis(b, "2", "RuntimeError"), "%s", r->body);
 	json_object_put(b);
 }
 
@@ -388,7 +394,8 @@ static const struct test tests[] = {
 	{ "python3.12: a timeout kills the instance and the next call runs", a_timeout_kills_the_instance_and_the_next_call_runs },
 	{ "python3.12: going over memorySize is an out-of-memory error", going_over_memory_is_an_out_of_memory_error },
 	{ "python3.12: a function has no network, from Python or the Node.js under it", a_function_has_no_network },
-	{ "python3.12: threads and subprocesses are refused with an error", threads_and_processes_are_refused_with_an_error },
+	{ "python3.12: threads, subprocesses and asyncio.run are refused with an error",
+	  threads_and_processes_are_refused_with_an_error },
 	{ "python3.12: a runner without a native 3.12, as on a fresh Debian 12, serves it from Pyodide",
 	  a_runner_without_a_native_3_12_serves_it_from_pyodide },
 };
