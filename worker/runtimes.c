@@ -139,8 +139,8 @@ static bool pyodide_runner(struct runtime_def *d)
 	const struct runtime_def *node = runtime_def_find(PYODIDE_NODE);
 	char entry[PATH_MAX];
 
-	memset(d->interpreter, 0, sizeof(d->interpreter));
-	d->bind_dir[0] = d->bind_src[0] = d->pyodide[0] = '\0';
+	/* What a native interpreter that did not boot left here is not Pyodide's. */
+	d->interpreter[0] = d->bind_dir[0] = d->bind_src[0] = d->pyodide[0] = '\0';
 	if (root == NULL || *root == '\0') {
 		snprintf(d->reason, sizeof(d->reason), "no native interpreter works here and no [runtimes] pyodide is configured");
 		return false;
