@@ -56,7 +56,8 @@ static void copy_file(const char *from, const char *to)
 static void install_bootstraps(void)
 {
 	const char *src = config_str(W.cfg, "worker", "bootstrap_dir", "/usr/share/taufunctions/runtimes");
-	const char *files[][2] = { { "node", "bootstrap.js" }, { "python", "bootstrap.py" } };
+	const char *files[][2] = { { "node", "bootstrap.js" }, { "python", "bootstrap.py" },
+	                           { "pyodide", "bootstrap.js" }, { "pyodide", "serve.py" } };
 	char from[PATH_MAX], dir[PATH_MAX], to[PATH_MAX];
 
 	if (strfmt(W.bootstrap_dir, sizeof(W.bootstrap_dir), "%s/bootstrap", W.dir) != 0)

@@ -125,6 +125,47 @@ static int mirror(struct runtime_def *d)
 	return 0;
 }
 
+/*
+ * python3.12 where the host has no native 3.12 (Debian 12 has none): Pyodide, CPython
+ * compiled to WebAssembly, at [runtimes] pyodide (the installation scripts/lib/deps.sh
+ * makes), run by the nodejs22 interpreter, which the table's order has detected already.
+ */
+#define PYODIDE_SETTING "pyodide"  /* [runtimes] python3.12 = pyodide chooses it over a native one */
+#define PYODIDE_NODE "nodejs22"
+
+static bool pyodide_runner(struct runtime_def *d)
+{
+	const char *root = config_str(W.cfg, "runtimes", "pyodide", NULL);
+	const struct runtime_def *node = runtime_def_find(PYODIDE_NODE);
+	char entry[PATH_MAX];
+
+	/* What a native interpreter that did not boot left here is not Pyodide's. */
+	d->interpreter[0] = d->bind_dir[0] = d->bind_src[0] = d->pyodide[0] = '\0';
+	if (root == NULL || *root == '\0') {
+		snprintf(d->reason, sizeof(d->reason), "no native interpreter works here and no [runtimes] pyodide is configured");
+		return false;
+	}
+	if (node == NULL || !node->available) {
+		snprintf(d->reason, sizeof(d->reason), "Pyodide runs on %s, which is unavailable", PYODIDE_NODE);
+		return false;
+	}
+	if (strfmt(entry, sizeof(entry), "%s/node_modules/pyodide/pyodide.js", root) != 0 || access(entry, R_OK) != 0 ||
+	    strfmt(d->pyodide, sizeof(d->pyodide), "%s", root) != 0) {
+		strfmt(d->reason, sizeof(d->reason), "no Pyodide installation at %s", root);
+		d->pyodide[0] = '\0';
+		return false;
+	}
+	if (!reachable_by_others(d->pyodide)) {
+		strfmt(d->reason, sizeof(d->reason), "the sandbox cannot reach the Pyodide installation at %s", root);
+		d->pyodide[0] = '\0';
+		return false;
+	}
+	memcpy(d->interpreter, node->interpreter, sizeof(d->interpreter));
+	memcpy(d->bind_dir, node->bind_dir, sizeof(d->bind_dir));
+	memcpy(d->bind_src, node->bind_src, sizeof(d->bind_src));
+	return true;
+}
+
 /* Boots the runtime once in a sandbox (slot beyond the pool's) and reads its version. */
 static void probe(struct runtime_def *d, int slot, const char *empty_dir)
 {
@@ -136,6 +177,25 @@ static void probe(struct runtime_def *d, int slot, const char *empty_dir)
 	}
 	instance_stop(&in);
 	d->available = true;
+}
+
+/* An interpreter of the host's own: configured, or found where default_interpreter looks. */
+static void detect_native(struct runtime_def *d, const char *conf, int slot, const char *empty)
+{
+	if (conf && *conf)
+		snprintf(d->interpreter, sizeof(d->interpreter), "%s", conf);
+	else
+		default_interpreter(d->info, d->interpreter, sizeof(d->interpreter));
+	if (!executable(d->interpreter)) {
+		snprintf(d->reason, sizeof(d->reason), "no interpreter configured or found");
+		return;
+	}
+	bind_root(d->interpreter, d->bind_dir, sizeof(d->bind_dir));
+	memcpy(d->bind_src, d->bind_dir, sizeof(d->bind_src));
+	if (d->bind_dir[0] && !reachable_by_others(d->bind_dir) && mirror(d) != 0)
+		strfmt(d->reason, sizeof(d->reason), "the sandbox cannot reach the interpreter's installation");
+	else
+		probe(d, slot, empty);
 }
 
 void runtimes_detect(void)
@@ -150,21 +210,17 @@ void runtimes_detect(void)
 		memset(d, 0, sizeof(*d));
 		d->info = &tf_runtimes[i];
 		const char *conf = config_str(W.cfg, "runtimes", d->info->id, NULL);
-		if (conf && *conf)
-			snprintf(d->interpreter, sizeof(d->interpreter), "%s", conf);
-		else
-			default_interpreter(d->info, d->interpreter, sizeof(d->interpreter));
-		if (!executable(d->interpreter)) {
-			snprintf(d->reason, sizeof(d->reason), "no interpreter configured or found");
-		} else {
-			bind_root(d->interpreter, d->bind_dir, sizeof(d->bind_dir));
-			memcpy(d->bind_src, d->bind_dir, sizeof(d->bind_src));
-			if (d->bind_dir[0] && !reachable_by_others(d->bind_dir) && mirror(d) != 0)
-				strfmt(d->reason, sizeof(d->reason), "the sandbox cannot reach the interpreter's installation");
-			else
-				probe(d, W.max_instances + (int)i, empty);
-		}
-		if (d->available)
+		int slot = W.max_instances + (int)i;
+		bool py312 = strcmp(d->info->id, "python3.12") == 0;
+		bool forced = py312 && conf && strcmp(conf, PYODIDE_SETTING) == 0;
+		/* A native 3.12 is preferred; Pyodide serves where none is found or none works. */
+		if (!forced)
+			detect_native(d, conf, slot, empty);
+		if (py312 && !d->available && (forced || !(conf && *conf)) && pyodide_runner(d))
+			probe(d, slot, empty);
+		if (d->available && d->pyodide[0])
+			log_info("runtime %s: Pyodide at %s on %s (%s)", d->info->id, d->pyodide, d->interpreter, d->version);
+		else if (d->available)
 			log_info("runtime %s: %s (%s)", d->info->id, d->interpreter, d->version);
 		else
 			log_warn("runtime %s unavailable: %s%s%s", d->info->id, d->reason,

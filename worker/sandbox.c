@@ -41,6 +41,15 @@ static void arg(struct argv_builder *a, const char *s)
 #define SHM_BYTES "16777216"  /* /dev/shm: semaphores and small shared buffers (Lambda has none) */
 
 /*
+ * Node.js running Pyodide: these keep an instance inside the smallest memory size
+ * (TF_MIN_MEMORY_MB), where the defaults take 140 MB of anonymous memory and it
+ * needs 90. WebAssembly is compiled by the baseline compiler only (the optimizing
+ * tier adds ~45 MB; Python runs ~1.4x slower without it); the young generation
+ * and heap growth are kept small (docs/runtimes.md has the figures).
+ */
+static const char *const pyodide_node_flags[] = { "--liftoff-only", "--optimize-for-size", "--max-semi-space-size=1" };
+
+/*
  * Writable memory inside is bounded: /tmp at [sandbox] tmp_mb, /dev/shm small, and
  * the root and /dev (tmpfs of bubblewrap's own, of no size) made read-only once
  * everything is mounted on them. Each tmpfs page is charged to the instance's
@@ -64,6 +73,8 @@ static void build_argv(struct argv_builder *a, const struct runtime_def *rt, con
 	arg(a, "--symlink"), arg(a, "usr/bin"), arg(a, "/bin");
 	if (rt->bind_dir[0])
 		arg(a, "--ro-bind"), arg(a, rt->bind_src), arg(a, rt->bind_dir);
+	if (rt->pyodide[0])
+		arg(a, "--ro-bind"), arg(a, rt->pyodide), arg(a, rt->pyodide);
 	arg(a, "--ro-bind"), arg(a, W.bootstrap_dir), arg(a, "/opt/tf");
 	arg(a, "--ro-bind"), arg(a, task_dir), arg(a, "/var/task");
 	arg(a, "--size"), arg(a, tmp_size), arg(a, "--tmpfs"), arg(a, "/tmp");
@@ -75,7 +86,12 @@ static void build_argv(struct argv_builder *a, const struct runtime_def *rt, con
 	arg(a, "--chdir"), arg(a, "/var/task");
 	arg(a, "--seccomp"), arg(a, "5");  /* SECCOMP_FD */
 	arg(a, rt->interpreter);
-	if (rt->info->lang == TF_LANG_PYTHON) {
+	if (rt->pyodide[0]) {
+		for (size_t i = 0; i < TF_ARRAY_LEN(pyodide_node_flags); i++)
+			arg(a, pyodide_node_flags[i]);
+		arg(a, "/opt/tf/pyodide/bootstrap.js");
+		arg(a, rt->pyodide);
+	} else if (rt->info->lang == TF_LANG_PYTHON) {
 		/* Isolated (no PYTHON* variables, no user site) and no site packages. */
 		arg(a, "-I");
 		arg(a, "-S");

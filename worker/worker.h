@@ -29,6 +29,7 @@ struct runtime_def {
 	char interpreter[PATH_MAX];
 	char bind_dir[PATH_MAX];   /* the installation, bound read-only at this path; "" when under /usr */
 	char bind_src[PATH_MAX];   /* where the sandbox binds it from: bind_dir, or a reachable mirror */
+	char pyodide[PATH_MAX];    /* python3.12 on Pyodide: its installation, bound read-only at this path; "" if native */
 	bool available;
 	char version[32];          /* what the interpreter reported */
 	char reason[160];          /* why it is unavailable */

@@ -77,6 +77,7 @@ write_config() {
 	nodejs18 = $(node_binary 18.20.8)
 	nodejs20 = $(node_binary 20.20.2)
 	nodejs22 = $(node_binary 22.23.3)
+	pyodide = $(pyodide_root)
 	CONF
 }
 

@@ -2,10 +2,12 @@
 
 The contract it implements is docs/runtime-protocol.md: control frames arrive on fd 3
 and leave on fd 4, one JSON object per line; fds 1 and 2 (one pipe) carry the handler's logs.
-Standard library only.
+Standard library only. python3.12 on Pyodide (../pyodide/serve.py) imports this file and
+carries the same frames through Node.js, so both answer alike.
 """
 
 import importlib
+import importlib.machinery
 import json
 import os
 import platform
@@ -203,10 +205,20 @@ def install_env(env):
     os.environ.clear()
     for key, value in (env or {}).items():
         os.environ[key] = value if isinstance(value, str) else json.dumps(value)
-    time.tzset()  # so that a TZ variable takes effect for time.localtime and friends
+    if hasattr(time, "tzset"):  # Pyodide's (WebAssembly) time module has none
+        time.tzset()  # so that a TZ variable takes effect for time.localtime and friends
 
 
-def main():
+def forget_task_listing():
+    # A spare booted before its code was there: forget what /var/task looked like. Only the
+    # directories' finders: importlib.invalidate_caches() also re-reads every zip archive on
+    # sys.path, which costs Pyodide (its standard library is one) 0.2 s for nothing.
+    for finder in list(sys.path_importer_cache.values()):
+        if isinstance(finder, importlib.machinery.FileFinder):
+            finder.invalidate_caches()
+
+
+def prepare():
     # Under -I the script's directory is not on sys.path; the function's code goes first.
     # Everything this file imports is already loaded, so /var/task cannot shadow it.
     sys.path.insert(0, TASK_ROOT)
@@ -215,38 +227,54 @@ def main():
         stream.reconfigure(line_buffering=True, errors="backslashreplace")
     sys.stderr = MarkedStream(sys.stderr)
 
+
+def boot_frame():
+    return json.dumps({"type": "boot", "runtimeVersion": platform.python_version()})
+
+
+class Server:
+    """Answers the worker's frames, one line at a time, whatever carries them."""
+
+    def __init__(self):
+        self.meta = None
+        self.handler = None
+
+    def take(self, line):
+        try:
+            frame = json.loads(line)
+        except ValueError as e:  # UnicodeDecodeError is one
+            answer_unreadable(line, e)
+            return
+        if not isinstance(frame, dict):
+            return
+        # A second load, or an invoke after a failed load, has no meaning; the worker
+        # sends neither.
+        if frame.get("type") == "load" and self.meta is None:
+            self.meta = frame
+            install_env(frame.get("env"))
+            forget_task_listing()
+            try:
+                self.handler = resolve_handler(safe_str(frame.get("handler")))
+            except LoadError as e:
+                send_error(None, e.shape)
+                return
+            write_frame('{"type":"ready"}')
+        elif frame.get("type") == "invoke" and self.handler is not None:
+            invoke(self.handler, self.meta, frame)
+
+
+def main():
+    prepare()
     # Commands the handler starts (os.system, os.exec*) must not read or forge frames.
     os.set_inheritable(IN_FD, False)
     os.set_inheritable(OUT_FD, False)
 
-    write_frame(json.dumps({"type": "boot", "runtimeVersion": platform.python_version()}))
+    write_frame(boot_frame())
 
-    meta = None
-    handler = None
+    server = Server()
     with os.fdopen(IN_FD, "rb") as control:
         for line in control:
-            try:
-                frame = json.loads(line)
-            except ValueError as e:  # UnicodeDecodeError is one
-                answer_unreadable(line, e)
-                continue
-            if not isinstance(frame, dict):
-                continue
-            # A second load, or an invoke after a failed load, has no meaning; the worker
-            # sends neither.
-            if frame.get("type") == "load" and meta is None:
-                meta = frame
-                install_env(frame.get("env"))
-                # A spare booted before its code was there: forget what /var/task looked like.
-                importlib.invalidate_caches()
-                try:
-                    handler = resolve_handler(safe_str(frame.get("handler")))
-                except LoadError as e:
-                    send_error(None, e.shape)
-                    continue
-                write_frame('{"type":"ready"}')
-            elif frame.get("type") == "invoke" and handler is not None:
-                invoke(handler, meta, frame)
+            server.take(line)
     # End of file on fd 3: the worker is done with us. os._exit, because threads the
     # handler left behind must not keep the sandbox alive.
     flush_logs()
