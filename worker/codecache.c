@@ -156,8 +156,11 @@ int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *wh
 		snprintf(why, whysz, "code path too long");
 		return -1;
 	}
-	if (access(path, F_OK) == 0)
+	codecache_pin(sha, true);  /* released by the caller, or below on failure */
+	if (access(path, F_OK) == 0) {
+		codecache_touch(sha);
 		return 0;
+	}
 	if (db_query(db, "SELECT bytes FROM code_blobs WHERE sha256 = ?", DB_ARGS(DB_STR(sha)), &rows) != 0) {
 		snprintf(why, whysz, "cannot fetch code: %s", db_error(db));
 		return -1;
@@ -195,5 +198,11 @@ int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *wh
 	}
 out:
 	db_rows_free(rows);
+	if (rc != 0) {
+		codecache_pin(sha, false);
+	} else {
+		codecache_record(sha, path);
+		codecache_trim();  /* a new tree may take the cache past its cap */
+	}
 	return rc;
 }

@@ -255,6 +255,7 @@ void instance_stop(struct instance *in)
 	in->live = false;
 	in->key[0] = '\0';
 	in->label[0] = '\0';
+	in->code_sha[0] = '\0';
 }
 
 static void fail(struct outcome *oc, enum outcome_status st, const char *type, const char *fmt, ...)

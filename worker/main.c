@@ -23,6 +23,8 @@
 #include "timefmt.h"
 #include "worker.h"
 
+#define CODE_TRIM_EVERY_MS 10000
+
 struct worker W;
 
 static volatile sig_atomic_t stop_signal;
@@ -86,7 +88,7 @@ static void setup_dirs(void)
 	 * code/: packages by digest; task/: the spares' own directories, code linked in
 	 * on adoption, emptied here since no instance of an earlier run survives it.
 	 */
-	const char *subdirs[] = { "code", "task" };
+	const char *subdirs[] = { "code", "code/.meta", "task" };
 	for (size_t i = 0; i < TF_ARRAY_LEN(subdirs); i++) {
 		strfmt(sub, sizeof(sub), "%s/%s", W.dir, subdirs[i]);
 		if (strcmp(subdirs[i], "task") == 0)
@@ -160,6 +162,8 @@ static void load_settings(void)
 	W.memory_budget_mb = config_int(c, "worker", "memory_budget_mb", host_mb * 4 / 5, TF_MIN_MEMORY_MB, 1LL << 40);
 	W.uid_base = (uid_t)config_int(c, "sandbox", "uid_base", 200000, 1000, 2000000000);
 	W.tmp_mb = (int)config_int(c, "sandbox", "tmp_mb", 512, 1, 1 << 20);
+	/* At least one package of the largest unpacked size (50 MB) fits. */
+	W.code_cache_mb = config_int(c, "worker", "code_cache_mb", 10240, 64, 1LL << 30);
 	/* Lambda waits about a minute before the first retry and doubles it for the next. */
 	W.retry_backoff_ms = config_int(c, "async", "retry_backoff_ms", 60000, 1, 3600000);
 	W.requeue_after_s = (int)config_int(c, "async", "requeue_after_seconds", 30, 1, 86400);
@@ -229,7 +233,7 @@ int main(int argc, char **argv)
 	struct rds *rds = rds_open(&W.rdc);
 	struct db *db = db_open(&W.dbc);
 	log_info("runner %s ready: %d slots, runtimes %s", W.id, W.slots, runtimes);
-	int64_t last_beat = 0, last_touch = 0;
+	int64_t last_beat = 0, last_touch = 0, last_trim = 0;
 	/* Running async entries are renewed well within their visibility timeout. */
 	int touch_every_ms = W.visibility_ms / 3 < TF_HEARTBEAT_MS ? W.visibility_ms / 3 : TF_HEARTBEAT_MS;
 	while (!stop_signal) {
@@ -243,6 +247,10 @@ int main(int argc, char **argv)
 			last_beat = mono_ms();
 		}
 		pool_reap_idle();
+		if (mono_ms() - last_trim >= CODE_TRIM_EVERY_MS) {
+			codecache_trim();  /* trees whose instances have stopped since the last unpack */
+			last_trim = mono_ms();
+		}
 		nanosleep(&(struct timespec){ 0, 200 * 1000000 }, NULL);
 	}
 	log_info("signal %d: stopping", (int)stop_signal);

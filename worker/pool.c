@@ -160,12 +160,24 @@ void pool_release(struct instance *in)
 	pthread_mutex_unlock(&lock);
 }
 
-void pool_name(struct instance *in, const char *key, const char *label)
+void pool_name(struct instance *in, const char *key, const char *label, const char *code_sha)
 {
 	pthread_mutex_lock(&lock);
 	snprintf(in->key, sizeof(in->key), "%s", key);
 	snprintf(in->label, sizeof(in->label), "%s", label);
+	snprintf(in->code_sha, sizeof(in->code_sha), "%s", code_sha);
 	pthread_mutex_unlock(&lock);
+}
+
+bool pool_uses_code(const char *sha)
+{
+	bool used = false;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < W.max_instances && !used; i++)
+		used = (slots[i].live || slots[i].busy) && strcmp(slots[i].code_sha, sha) == 0;
+	pthread_mutex_unlock(&lock);
+	return used;
 }
 
 /* Takes every idle instance that matches, marks it busy, and stops it unlocked. */

@@ -47,6 +47,7 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 	}
 	if (how != ACQ_WARM) {
 		oc->cold_start = true;
+		/* The code is pinned from here until an instance runs from it: the cache's trim keeps it. */
 		if (codecache_get(db, j->code_sha256, code_dir, sizeof(code_dir), why, sizeof(why)) != 0) {
 			log_error("job %s: %s", j->request_id, why);
 			platform_error(oc, "the function's code could not be prepared on this runner");
@@ -57,13 +58,16 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 		}
 		int started = how == ACQ_SPARE ? instance_adopt(in, j, code_dir, oc, logs)
 		                               : instance_start(in, j, rt, code_dir, oc, logs);
+		if (started == 0) {
+			char label[96];
+			snprintf(label, sizeof(label), "%s:v%d", j->function_name, j->version);
+			pool_name(in, key, label, j->code_sha256);
+		}
+		codecache_pin(j->code_sha256, false);
 		if (started != 0) {
 			pool_release(in);
 			return;
 		}
-		char label[96];
-		snprintf(label, sizeof(label), "%s:v%d", j->function_name, j->version);
-		pool_name(in, key, label);
 	}
 	instance_invoke(in, j, oc, logs);
 	pool_release(in);

@@ -2,8 +2,8 @@
  * The duties of the cluster's leader: one tf-worker at a time holds the Redis
  * lock (SET NX PX, renewed with each heartbeat); when it lapses another takes
  * over. The leader queues again accepted invocations that no stream holds, purges
- * soft-deleted functions and drops finished invocations once their retention has
- * passed.
+ * soft-deleted functions, collects code packages nothing references and drops
+ * finished invocations once their retention has passed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -160,12 +160,34 @@ static void purge(struct db *db)
 		else
 			log_warn("purge of %s: %s", db_val(rows, i, 0), db_error(db));
 	}
-	/*
-	 * Code packages are content-addressed and shared; one the purged function used
-	 * may be uploaded again this very moment. They stay until a collector with a
-	 * grace period exists (docs/platform-api.md).
-	 */
 	db_rows_free(rows);
+}
+
+#define COLLECT_BATCH 100  /* code packages dropped per round */
+
+/*
+ * Drops code packages that no version and no function (draft, or deleted and not
+ * yet purged) references. Packages are content-addressed and shared: one may be
+ * stored again this very moment for a new version, which touches it, so only those
+ * untouched for [retention] code_blob_seconds go.
+ */
+static void collect_blobs(struct db *db)
+{
+	static int64_t last;
+	long long grace = config_int(W.cfg, "retention", "code_blob_seconds", 3600, 0, RETENTION_MAX_S);
+	uint64_t n = 0;
+
+	if (mono_ms() - last < PURGE_EVERY_MS)
+		return;
+	last = mono_ms();
+	if (db_exec(db,
+	            "DELETE FROM code_blobs WHERE COALESCE(touched_at, created_at) < NOW(3) - INTERVAL ? SECOND"
+	            " AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.code_sha256 = code_blobs.sha256)"
+	            " AND NOT EXISTS (SELECT 1 FROM functions f WHERE f.code_sha256 = code_blobs.sha256) LIMIT ?",
+	            DB_ARGS(DB_INT(grace), DB_INT(COLLECT_BATCH)), &n) != 0)
+		log_warn("code collection: %s", db_error(db));
+	else if (n > 0)
+		log_info("collected %llu code packages no version uses", (unsigned long long)n);
 }
 
 /*
@@ -212,5 +234,6 @@ void scheduler_tick(struct rds *rds, struct db *db)
 	sweep(rds, db);
 	upkeep(rds, db);
 	purge(db);
+	collect_blobs(db);
 	expire_results(db);
 }

@@ -75,6 +75,7 @@ struct instance {
 	int out_fd;                /* the handler's stdout and stderr, one pipe */
 	struct linebuf ctl, out;
 	char key[96];              /* "fn_…@version" it serves */
+	char code_sha[65];         /* the digest of the code it runs from; "" for a spare */
 	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
 	char label[96];            /* "name:v3", as runners report their containers */
 	const struct runtime_def *rt;
@@ -122,6 +123,7 @@ struct worker {
 	long long memory_budget_mb;    /* what all instances together may be given */
 	uid_t uid_base;
 	int tmp_mb;
+	long long code_cache_mb;       /* unpacked code this runner keeps on disk */
 	long long retry_backoff_ms;    /* before an async invocation's first retry; doubles after */
 	int requeue_after_s;           /* a Queued row no stream holds waits this long for the sweep */
 	int visibility_ms;             /* an async entry not renewed this long is taken over */
@@ -190,7 +192,7 @@ enum acquired {
 /* An instance for key marked busy, making room in slots and memory if need be; NULL when none. */
 struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how);
 /* Names the function version an instance now serves (read by other threads under the lock). */
-void pool_name(struct instance *in, const char *key, const char *label);
+void pool_name(struct instance *in, const char *key, const char *label, const char *code_sha);
 /* Keeps W.prestart spares of every runtime booted (a thread of its own). */
 void *spares_main(void *arg);
 void pool_release(struct instance *in);
@@ -199,6 +201,18 @@ void pool_stop_all(void);
 int pool_count(int *busy);
 /* {"name:v3": "instance-7", …} of the live instances; free() it. */
 char *pool_containers_json(void);
+
+/* codetrim.c: the code cache within [worker] code_cache_mb */
+/* Holds (pin) or releases a tree while an invocation starts an instance on it. */
+void codecache_pin(const char *sha, bool pin);
+/* Records the size of a tree just unpacked, and that it is used now. */
+void codecache_record(const char *sha, const char *tree);
+/* Records that a tree is used now. */
+void codecache_touch(const char *sha);
+/* Evicts the least recently used trees no instance runs from until the cache fits its cap. */
+void codecache_trim(void);
+/* Whether a live or starting instance runs from the code of digest sha (pool.c). */
+bool pool_uses_code(const char *sha);
 
 /* codecache.c */
 int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *why, size_t whysz);
