@@ -25,23 +25,19 @@
  * key, LIMIT the reservation (negative: none), NOW and UNTIL milliseconds, RID the
  * request id, each a Lua expression.
  */
-#define TF_CONC_FULL_LUA(K, LIMIT, NOW)                                                    \
-	"local reserved = tonumber(" LIMIT ") "                                                 \
-	"if reserved >= 0 then redis.call('ZREMRANGEBYSCORE', " K ", '-inf', " NOW ") "        \
-	"if redis.call('ZCARD', " K ") >= reserved then return -2 end end "
-#define TF_CONC_TAKE_LUA(K, NOW, UNTIL, RID)                                               \
-	"if reserved >= 0 then redis.call('ZADD', " K ", " UNTIL ", " RID ") "                 \
+#define TF_PLACES_FULL_LUA(VAR, K, LIMIT, NOW, FULL)                                       \
+	"local " VAR " = tonumber(" LIMIT ") "                                                  \
+	"if " VAR " >= 0 then redis.call('ZREMRANGEBYSCORE', " K ", '-inf', " NOW ") "         \
+	"if redis.call('ZCARD', " K ") >= " VAR " then return " FULL " end end "
+#define TF_PLACES_TAKE_LUA(VAR, K, NOW, UNTIL, RID)                                        \
+	"if " VAR " >= 0 then redis.call('ZADD', " K ", " UNTIL ", " RID ") "                  \
 	"local ttl = tonumber(" UNTIL ") - tonumber(" NOW ") + " TF_STR(TF_CONC_SLACK_MS) " "   \
 	"if redis.call('PTTL', " K ") < ttl then redis.call('PEXPIRE', " K ", ttl) end end "
+#define TF_CONC_FULL_LUA(K, LIMIT, NOW) TF_PLACES_FULL_LUA("reserved", K, LIMIT, NOW, "-2")
+#define TF_CONC_TAKE_LUA(K, NOW, UNTIL, RID) TF_PLACES_TAKE_LUA("reserved", K, NOW, UNTIL, RID)
 /* The same for the tenant's set: ACCOUNT_FULL returns -4 when the tenant's limit is taken up. */
-#define TF_ACCOUNT_FULL_LUA(K, LIMIT, NOW)                                                 \
-	"local account = tonumber(" LIMIT ") "                                                  \
-	"if account >= 0 then redis.call('ZREMRANGEBYSCORE', " K ", '-inf', " NOW ") "         \
-	"if redis.call('ZCARD', " K ") >= account then return -4 end end "
-#define TF_ACCOUNT_TAKE_LUA(K, NOW, UNTIL, RID)                                            \
-	"if account >= 0 then redis.call('ZADD', " K ", " UNTIL ", " RID ") "                  \
-	"local ttl = tonumber(" UNTIL ") - tonumber(" NOW ") + " TF_STR(TF_CONC_SLACK_MS) " "   \
-	"if redis.call('PTTL', " K ") < ttl then redis.call('PEXPIRE', " K ", ttl) end end "
+#define TF_ACCOUNT_FULL_LUA(K, LIMIT, NOW) TF_PLACES_FULL_LUA("account", K, LIMIT, NOW, "-4")
+#define TF_ACCOUNT_TAKE_LUA(K, NOW, UNTIL, RID) TF_PLACES_TAKE_LUA("account", K, NOW, UNTIL, RID)
 #define TF_STR_(x) #x
 #define TF_STR(x) TF_STR_(x)
 

@@ -190,8 +190,7 @@ static bool scan_unicode_escape(struct scan *s, int levels)
 	return fault_at(s, JSON_FAULT_SURROGATE, levels, NULL, 0);
 }
 
-/* The length of the UTF-8 character at p (of n bytes), or 0 when there is none. */
-static size_t utf8_char(const unsigned char *p, size_t n)
+size_t utf8_char(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
 	size_t extra;

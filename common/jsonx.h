@@ -55,5 +55,7 @@ void jadd_double(json_object *o, const char *key, double v, int decimals);
 void jadd_raw(json_object *o, const char *key, const char *text);
 
 bool utf8_valid(const char *s, size_t n);
+/* The length of the UTF-8 character at p (n > 0 bytes left), or 0 when there is none. */
+size_t utf8_char(const unsigned char *p, size_t n);
 
 #endif

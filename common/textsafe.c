@@ -7,34 +7,10 @@
 
 static const char REPLACEMENT[] = "\xef\xbf\xbd";  /* U+FFFD */
 
-/* The length of the valid UTF-8 character at p (n bytes left), or 0 if there is none. */
-static size_t utf8_char(const unsigned char *p, size_t n)
+/* The length of the character at p, or 0 when it is not UTF-8 or a NUL (which ends C text). */
+static size_t text_char(const unsigned char *p, size_t n)
 {
-	unsigned c = p[0], min;
-	size_t extra;
-
-	if (c == 0)
-		return 0;  /* a NUL would end the text wherever it is read as C */
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		extra = 1, min = 0x80, c &= 0x1f;
-	else if ((c & 0xf0) == 0xe0)
-		extra = 2, min = 0x800, c &= 0x0f;
-	else if ((c & 0xf8) == 0xf0)
-		extra = 3, min = 0x10000, c &= 0x07;
-	else
-		return 0;
-	if (extra >= n)
-		return 0;
-	for (size_t k = 1; k <= extra; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[k] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return extra + 1;
+	return p[0] == 0 ? 0 : utf8_char(p, n);
 }
 
 void utf8_repair(struct buf *out, const char *s, size_t n)
@@ -43,7 +19,7 @@ void utf8_repair(struct buf *out, const char *s, size_t n)
 	size_t run = 0;  /* valid bytes not yet copied, ending at i */
 
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_char(p + i, n - i);
+		size_t k = text_char(p + i, n - i);
 		if (k > 0) {
 			i += k, run += k;
 			continue;
