@@ -168,7 +168,43 @@ static void kernel_surface_beyond_a_functions_needs_is_denied(void)
 	CHECK(allowed == 3, "AF_UNIX, AF_INET and AF_INET6 sockets must work");
 }
 
+/*
+ * The filter is default deny: a call it does not list does not exist for the
+ * function (ENOSYS), though the kernel has it and would answer without the filter.
+ */
+static void a_call_the_filter_does_not_list_answers_enosys(void)
+{
+	json_object *b = run_python("unlisted",
+	                            "import ctypes, errno\n"
+	                            "libc = ctypes.CDLL(None, use_errno=True)\n"
+	                            "CALLS = {'modify_ldt': (154, 0, 0, 0), 'move_pages': (279, 0, 0, 0, 0, 0, 0),\n"
+	                            "         'migrate_pages': (256, 0, 0, 0, 0), 'mbind': (237, 0, 0, 0, 0, 0, 0),\n"
+	                            "         'sysfs': (139, 3)}\n"
+	                            "def handler(event, context):\n"
+	                            "    out = {}\n"
+	                            "    for name, args in CALLS.items():\n"
+	                            "        ctypes.set_errno(0)\n"
+	                            "        rc = libc.syscall(*[ctypes.c_long(a) for a in args])\n"
+	                            "        out[name] = errno.errorcode.get(ctypes.get_errno()) if rc == -1 else 'allowed'\n"
+	                            "    return out\n",
+	                            NULL);
+	CHECK(b, "the function did not answer");
+	const char *calls[] = { "modify_ldt", "move_pages", "migrate_pages", "mbind", "sysfs" };
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		const char *got = jps(b, calls[i]);
+		if (!(got && strcmp(got, "ENOSYS") == 0)) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "%s", got ? got : "?");
+			json_object_put(b);
+			CHECK(false, "%s: %s (ENOSYS expected)", calls[i], msg);
+		}
+	}
+	json_object_put(b);
+}
+
 static const struct test tests[] = {
+	{ "walls: a system call the filter does not list answers ENOSYS (default deny)",
+	  a_call_the_filter_does_not_list_answers_enosys },
 	{ "walls: a function's processes and files have rlimit backstops", a_functions_processes_and_files_have_rlimit_backstops },
 	{ "walls: a runner without usable cgroups refuses to run functions", a_runner_without_usable_cgroups_refuses_to_run_functions },
 	{ "walls: every writable mount is bounded", every_writable_mount_is_bounded },
