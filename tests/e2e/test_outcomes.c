@@ -95,28 +95,46 @@ static bool redis_pending(const char *rid, char *entry, size_t en, char *consume
 	return found;
 }
 
-#define BURST 400
+#define BURST 600
 
-/*
- * MariaDB killed mid-burst: a request whose INSERT was in flight learns, once the
- * database is back, whether its row was stored, and says so. Every 202 has its
- * row, and no 503 stored one: the rows are exactly the 202s.
- */
-static void with_mariadb_killed_mid_burst_every_answer_matches_what_was_stored(void)
+static pid_t pid_of(const char *name)
 {
-	char key[128], id[64], query[256], (*rids)[64] = calloc(BURST, 64);
+	char path[1024], text[32] = "";
+	snprintf(path, sizeof(path), "%s/run/%s.pid", getenv("TF_STACK_DIR"), name);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fgets(text, sizeof(text), f) == NULL)
+		text[0] = '\0';
+	fclose(f);
+	return text[0] ? (pid_t)atoi(text) : -1;
+}
+
+/* One burst with MariaDB killed once a tenth is stored; false when the test itself failed. */
+static bool burst_with_mariadb_killed(int attempt, bool *mid_burst)
+{
+	char key[128], id[64], query[256], name[32], (*rids)[64] = calloc(BURST, 64);
 	long statuses[BURST];
 	char *bodies[BURST];
+	bool ok = false;
 
-	CHECK(pro_fn(key, "commit", "counted", "def handler(event, context):\n    return 'ran'\n") && fn_id(key, "counted", id),
-	      "function");
+	snprintf(name, sizeof(name), "counted%d", attempt);
+	if (!pro_fn(key, "commit", name, "def handler(event, context):\n    return 'ran'\n") || !fn_id(key, name, id)) {
+		t_fail(__FILE__, __LINE__, "function");
+		goto out;
+	}
 	snprintf(query, sizeof(query), "SELECT COUNT(*) FROM invocations WHERE function_id = '%s'", id);
-	struct burst *b = burst_start(V1 "/functions/counted/invoke-async", key, "{}", BURST);
-	/* Killed once a quarter is stored: in the middle of the burst, whatever the machine's speed. */
-	for (int i = 0; i < 500 && stack_sql_number(query) < BURST / 4; i++)
-		sleep_ms(5);
-	int killed = stack_ctl("kill_one", "mysql");
-	sleep_ms(500);
+	char path[64];
+	snprintf(path, sizeof(path), V1 "/functions/%s/invoke-async", name);
+	struct burst *b = burst_start(path, key, "{}", BURST);
+	/* Killed in the middle of the burst, whatever the machine's speed, as a crash would. */
+	for (int i = 0; i < 1000 && stack_sql_number(query) < BURST / 10; i++)
+		sleep_ms(2);
+	pid_t db = pid_of("mysql");
+	bool killed = db > 0 && kill(db, SIGKILL) == 0;
+	for (int i = 0; i < 200 && killed && kill(db, 0) == 0; i++)
+		sleep_ms(50);  /* dead, not dying: start_mariadb would take a dying one for alive */
+	sleep_ms(300);
 	int started = stack_ctl("start_mariadb", NULL);
 	int sent = burst_wait(b, statuses, bodies, BURST);
 	int accepted = 0, refused = 0, other = 0;
@@ -132,15 +150,39 @@ static void with_mariadb_killed_mid_burst_every_answer_matches_what_was_stored(v
 		}
 	}
 	free_all(bodies, sent);
-	CHECK(killed == 0 && started == 0, "cannot kill and start MariaDB");
 	printf("# MariaDB killed mid-burst: %d accepted (202), %d refused (503), %d other\n", accepted, refused, other);
-	CHECK(other == 0, "%d answers were neither 202 nor 503", other);
-	long long rows = stack_sql_number(query);
-	CHECK(rows == accepted, "%lld rows stored for %d accepted (%d refused)", rows, accepted, refused);
-	/* Nothing accepted is lost: each 202 runs. */
-	int ran = await_all(key, "counted", rids, accepted, 60, "Succeeded");
+	*mid_burst = accepted > 0 && refused > 0;
+	long long rows = -1;
+	for (int i = 0; i < 100 && rows < 0; i++, sleep_ms(100))
+		rows = stack_sql_number(query);  /* MariaDB may still be recovering */
+	if (!killed || started != 0)
+		t_fail(__FILE__, __LINE__, "cannot kill and start MariaDB");
+	else if (other != 0)
+		t_fail(__FILE__, __LINE__, "%d answers were neither 202 nor 503", other);
+	else if (rows != accepted)
+		t_fail(__FILE__, __LINE__, "%lld rows stored for %d accepted (%d refused)", rows, accepted, refused);
+	else if (await_all(key, name, rids, accepted, 60, "Succeeded") != accepted)
+		t_fail(__FILE__, __LINE__, "not every accepted invocation succeeded");  /* nothing accepted is lost */
+	else
+		ok = true;
+out:
 	free(rids);
-	CHECK(ran == accepted, "%d of %d accepted invocations succeeded", ran, accepted);
+	return ok;
+}
+
+/*
+ * MariaDB killed mid-burst: a request whose INSERT was in flight learns, once the
+ * database is back, whether its row was stored, and says so. Every 202 has its
+ * row, and no 503 stored one: the rows are exactly the 202s. A burst the kill
+ * missed (it ended first) proves nothing, so it is tried again, three times at most.
+ */
+static void with_mariadb_killed_mid_burst_every_answer_matches_what_was_stored(void)
+{
+	bool mid_burst = false;
+	for (int attempt = 0; attempt < 3 && !mid_burst; attempt++)
+		if (!burst_with_mariadb_killed(attempt, &mid_burst))
+			return;
+	CHECK(mid_burst, "in three bursts, MariaDB's death never fell in the middle of one");
 }
 
 /* The worker's own entries (read while MariaDB was away) run as soon as it answers, not after the timeout. */
