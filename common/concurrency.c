@@ -72,4 +72,5 @@ void conc_record_throttle(struct rds *rds, const char *tenant, const char *funct
 	if (!rds_ok(rep))
 		log_warn("a throttle of %s went uncounted: %s", function_id, rds_error(rds));
 	freeReplyObject(rep);
+	json_object_put(o);
 }

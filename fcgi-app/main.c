@@ -25,9 +25,6 @@
 
 #define TF_API_BACKLOG 1024
 
-/* Lives as long as the process: every request thread reads it. */
-static struct config *config;
-
 struct thread_arg {
 	const struct app *app;
 	int sock;
@@ -96,6 +93,12 @@ int main(int argc, char **argv)
 	const char *bootstrap_file = NULL, *base_url = NULL;
 	char err[512];
 	enum tflog_level level = TFLOG_INFO;
+	/*
+	 * Static: request threads still read them while the process exits, after main
+	 * has returned, and the configuration stays reachable through them.
+	 */
+	static struct app app;
+	static struct thread_arg ta;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
@@ -111,11 +114,12 @@ int main(int argc, char **argv)
 	}
 	if (config_path == NULL && access(TF_DEFAULT_CONFIG, R_OK) == 0)
 		config_path = TF_DEFAULT_CONFIG;
-	struct config *cfg = config = config_load(config_path, err, sizeof(err));
+	struct config *cfg = config_load(config_path, err, sizeof(err));
 	if (cfg == NULL) {
 		fprintf(stderr, "tf-api: %s\n", err);
 		return 1;
 	}
+	app.cfg = cfg;
 	if (log_level_parse(config_str(cfg, "log", "level", "info"), &level) != 0)
 		fatal("log.level must be debug, info, warn or error");
 	log_init("tf-api", level);
@@ -127,7 +131,7 @@ int main(int argc, char **argv)
 	if (migrate_only)
 		return 0;
 
-	struct app app = {
+	app = (struct app){
 		.cfg = cfg,
 		.self_service_upgrade = config_bool(cfg, "billing", "self_service_upgrade", true),
 		.public_url = config_str(cfg, "api", "public_url", NULL),
@@ -148,7 +152,7 @@ int main(int argc, char **argv)
 	app.sync_capacity = (int)config_int(cfg, "api", "sync_capacity", threads - (threads + 3) / 4, 1, threads - 1);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
-	struct thread_arg ta = { &app, open_socket(cfg) };
+	ta = (struct thread_arg){ &app, open_socket(cfg) };
 	/* Blocked before the threads start, so only sigwait below sees them. */
 	sigset_t set;
 	int sig;

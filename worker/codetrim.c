@@ -112,7 +112,7 @@ void codecache_touch(const char *sha)
 struct cached {
 	char sha[TF_SHA256_HEX + 1];
 	long long bytes;
-	time_t used;
+	long long used;  /* ns: invocations a second apart or less still come in order */
 };
 
 static int by_use(const void *a, const void *b)
@@ -157,7 +157,7 @@ static struct cached *list_cached(size_t *n, long long *total)
 			v = xrealloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
 		snprintf(v[*n].sha, sizeof(v[*n].sha), "%s", de->d_name);
 		v[*n].bytes = bytes;
-		v[*n].used = st.st_mtime;
+		v[*n].used = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 		*total += bytes;
 		(*n)++;
 	}

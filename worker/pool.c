@@ -115,14 +115,12 @@ static struct instance *pick(const char *key, const struct runtime_def *rt, int 
 
 struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how)
 {
-	/* As many victims as it takes, every idle instance at the most: room for them once per thread. */
-	static __thread struct instance **victims;
+	/* As many victims as it takes, every idle instance at the most. */
+	struct instance **victims = xcalloc((size_t)W.max_instances, sizeof(*victims));
 	struct instance *got;
 	struct timespec until;
 	int nvictims = 0;
 
-	if (victims == NULL)
-		victims = xcalloc((size_t)W.max_instances, sizeof(*victims));
 	/* Without room now, wait a little for running instances to finish before giving up. */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ROOM_WAIT_MS / 1000;
@@ -138,6 +136,7 @@ struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int
 		instance_stop(victims[i]);
 		pool_release(victims[i]);
 	}
+	free(victims);
 	if (*how == ACQ_NEW && got->live) {
 		log_debug("evicting idle instance %d (%s) for %s", got->slot, got->key, key);
 		instance_stop(got);
