@@ -168,7 +168,23 @@ static void a_record_mariadb_refuses_becomes_a_platform_failure_and_records_afte
 	CHECK(stack_sql_number(q) == 1, "the refused record is not stored as a platform failure");
 }
 
+/* A result frame of bytes that are not UTF-8 (written by the handler itself) is answered repaired. */
+static void a_result_that_is_not_utf8_is_repaired(void)
+{
+	char key[128], tenant[80], id[64];
+	signup("result", key, tenant);
+	CHECK(ready_fn(key, "bytes", "python3.11", "main.handler",
+	               "import os\n"
+	               "def handler(event, context):\n"
+	               "    os.write(4, b'{\"type\":\"result\",\"requestId\":\"' + context.aws_request_id.encode() +\n"
+	               "             b'\",\"result\":\"caf\\xe9 \\xff!\"}\\n')\n"
+	               "    os._exit(0)\n", NULL, id), "ready");
+	struct resp *r = invoke_fn(key, id, NULL);
+	CHECK(r->status == 200 && jis(r->json, "body", "caf" REPLACEMENT " " REPLACEMENT "!"), "%.300s", r->body);
+}
+
 static const struct test tests[] = {
+	{ "records: a result that is not UTF-8 is answered repaired", a_result_that_is_not_utf8_is_repaired },
 	{ "records: a record MariaDB refuses becomes a platform failure; the records after it are written",
 	  a_record_mariadb_refuses_becomes_a_platform_failure_and_records_after_it_are_written },
 	{ "records: an async error that cannot be stored as sent ends bounded and readable; others' async work runs",
