@@ -206,7 +206,31 @@ static void a_tenants_stored_code_counts_against_its_plan(void)
 	CHECK_STATUS(upload(key, "three", "c", 3 << 20, true), 201);
 }
 
+/* A package over 50 MB is refused by tf-api (400); a body over 70 MB by nginx (413) before it is read. */
+static void packages_over_50_mb_and_uploads_over_70_mb_are_refused(void)
+{
+	char key[128], tenant[80];
+	signup("huge", key, tenant);
+	CHECK_STATUS(http("POST", "/api/billing/upgrade", key, NULL), 200);
+	CHECK(bare_fn(key, "huge"), "function");
+	struct resp *r = upload(key, "huge", "big", 51 << 20, true);
+	CHECK(platform_error(r, 400, "INVALID_CODE_PACKAGE") && strstr(jps(r->json, "error.details.0.message"), "50 MB"), "%ld %.300s",
+	      r->status, r->body);
+	size_t n = (71u << 20);
+	char *body = malloc(n + 1);
+	memset(body, 'A', n);
+	memcpy(body, "{\"code\":\"", 9);
+	memcpy(body + n - 2, "\"}", 2);
+	body[n] = '\0';
+	r = httpf("POST", key, body, V1 "/functions/%s/versions", "huge");
+	free(body);
+	CHECK(platform_error(r, 413, "PAYLOAD_TOO_LARGE"), "%ld %.300s", r->status, r->body);
+	CHECK(jpi(http("GET", V1 "/functions/huge/versions", key, NULL)->json, "total", -1) == 0 ||
+	      json_object_array_length(jp(last_resp()->json, "versions")) == 0, "a version was stored: %s", last_resp()->body);
+}
+
 static const struct test tests[] = {
+	{ "storage: a package over 50 MB and an upload over 70 MB are refused", packages_over_50_mb_and_uploads_over_70_mb_are_refused },
 	{ "storage: code blobs no version or function references are collected", unreferenced_code_blobs_are_collected },
 	{ "storage: a runner's code cache stays within its cap, least recently used first, never one in use",
 	  the_code_cache_stays_within_its_cap_least_recent_first_never_one_in_use },
