@@ -81,13 +81,16 @@ static void log_line(struct log_lines *logs, const struct buf *line)
 static int pump_output(struct instance *in, struct log_lines *logs)
 {
 	struct buf line = BUF_INIT;
+	bool full;
 	int rc;
 
+	/* A fill that stopped at the bound left the rest in the pipe: read on until one does not. */
 	do {
 		rc = in->out_fd >= 0 ? linebuf_fill(&in->out, in->out_fd) : 1;
+		full = in->out.b.len >= in->out.max;
 		while (linebuf_next(&in->out, &line))
 			log_line(logs, &line);
-	} while (rc == 0 && in->out.b.len >= in->out.max);
+	} while (rc == 0 && full);
 	if (rc != 0 && linebuf_rest(&in->out, &line))
 		log_line(logs, &line);
 	buf_free(&line);
