@@ -15,6 +15,6 @@ struct unit_table {
 
 #define UNIT_TABLE(name, arr) const struct unit_table name = { arr, sizeof(arr) / sizeof(arr[0]) }
 
-extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_ziptree, unit_job, unit_auth, unit_retry, unit_textsafe;
+extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_ziptree, unit_job, unit_auth, unit_retry, unit_textsafe, unit_apigw;
 
 #endif
