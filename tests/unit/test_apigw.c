@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apigw.h"
 #include "httproute.h"
+#include "jsonx.h"
 #include "unit.h"
 
 /* The reason a pattern is refused, or NULL when it is accepted. */
@@ -296,6 +298,310 @@ static void patterns_that_match_no_common_path_do_not_overlap(void **state)
 	assert_false(route_patterns_overlap("/", "/{p+}"));
 }
 
+/* ---- the event ---- */
+
+/* The member at a dotted path ("requestContext.http.method"), or NULL. */
+static json_object *dig(json_object *o, const char *dotted)
+{
+	char path[128];
+	char *save = NULL;
+
+	strcpy(path, dotted);
+	for (char *k = strtok_r(path, ".", &save); k != NULL && o != NULL; k = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(o, k, &o))
+			return NULL;
+	return o;
+}
+
+static const char *dig_str(json_object *o, const char *dotted)
+{
+	json_object *v = dig(o, dotted);
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+#define assert_member(ev, path, value) assert_string_equal(dig_str(ev, path) ? dig_str(ev, path) : "(absent)", value)
+
+static const struct apigw_header get_headers[] = {
+	{ "Host", "acme.fn.example" },
+	{ "User-Agent", "curl/8.5.0" },
+	{ "Cookie", "a=1; b=2" },
+	{ "Accept", "*/*" },
+	{ "cookie", "c=3" },
+};
+
+/* GET /t/acme/users/42?x=1&y=two%20words, as tf-api would describe it. */
+static struct apigw_request get_request(json_object *params)
+{
+	return (struct apigw_request){
+		.method = "GET",
+		.raw_path = "/t/acme/users/42",
+		.path = "/users/42",
+		.route_method = "GET",
+		.route_pattern = "/users/{id}",
+		.raw_query = "x=1&y=two%20words",
+		.headers = get_headers,
+		.nheaders = sizeof(get_headers) / sizeof(get_headers[0]),
+		.path_params = params,
+		.source_ip = "203.0.113.7",
+		.request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+		.time_ms = 1584039838390,
+		.account_id = "acme",
+		.domain_name = "acme.fn.example",
+	};
+}
+
+static void a_get_with_query_and_cookies_has_every_field(void **state)
+{
+	(void)state;
+	json_object *params = json_object_new_object();
+	assert_true(route_pattern_match("/users/{id}", "/users/42", params));
+	struct apigw_request rq = get_request(params);
+	json_object *ev = apigw_event(&rq);
+	assert_non_null(ev);
+
+	assert_member(ev, "version", "2.0");
+	assert_member(ev, "routeKey", "GET /users/{id}");
+	assert_member(ev, "rawPath", "/t/acme/users/42");
+	assert_member(ev, "rawQueryString", "x=1&y=two%20words");
+	json_object *cookies = dig(ev, "cookies");
+	assert_int_equal(json_object_array_length(cookies), 3);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(cookies, 0)), "a=1");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(cookies, 1)), "b=2");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(cookies, 2)), "c=3");
+	assert_member(ev, "headers.host", "acme.fn.example");
+	assert_member(ev, "headers.user-agent", "curl/8.5.0");
+	assert_member(ev, "headers.accept", "*/*");
+	assert_null(dig(ev, "headers.cookie"));
+	assert_member(ev, "queryStringParameters.x", "1");
+	assert_member(ev, "queryStringParameters.y", "two words");
+	assert_member(ev, "pathParameters.id", "42");
+	assert_member(ev, "requestContext.accountId", "acme");
+	assert_member(ev, "requestContext.apiId", "acme");
+	assert_member(ev, "requestContext.domainName", "acme.fn.example");
+	assert_member(ev, "requestContext.domainPrefix", "acme");
+	assert_member(ev, "requestContext.http.method", "GET");
+	assert_member(ev, "requestContext.http.path", "/users/42");
+	assert_member(ev, "requestContext.http.protocol", "HTTP/1.1");
+	assert_member(ev, "requestContext.http.sourceIp", "203.0.113.7");
+	assert_member(ev, "requestContext.http.userAgent", "curl/8.5.0");
+	assert_member(ev, "requestContext.requestId", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
+	assert_member(ev, "requestContext.routeKey", "GET /users/{id}");
+	assert_member(ev, "requestContext.stage", "$default");
+	assert_member(ev, "requestContext.time", "12/Mar/2020:19:03:58 +0000");
+	assert_int_equal(json_object_get_int64(dig(ev, "requestContext.timeEpoch")), 1584039838390);
+	assert_null(dig(ev, "body"));
+	assert_false(json_object_get_boolean(dig(ev, "isBase64Encoded")));
+	assert_true(json_object_is_type(dig(ev, "isBase64Encoded"), json_type_boolean));
+	json_object_put(ev);
+	json_object_put(params);
+}
+
+static const struct apigw_header post_headers[] = {
+	{ "Content-Type", "application/json; charset=utf-8" },
+};
+
+static struct apigw_request post_request(const char *content_type, const void *body, size_t n)
+{
+	static struct apigw_header h[1];
+	h[0] = (struct apigw_header){ "Content-Type", content_type };
+	return (struct apigw_request){
+		.method = "POST", .raw_path = "/api/process", .route_method = "POST", .route_pattern = "/api/process",
+		.headers = content_type ? h : NULL, .nheaders = content_type ? 1 : 0, .body = body, .body_len = n,
+	};
+}
+
+static void a_json_body_goes_as_text(void **state)
+{
+	(void)state;
+	const char body[] = "{\"name\":\"caf\xc3\xa9\",\"n\":1}";
+	struct apigw_request rq = post_request(post_headers[0].value, body, strlen(body));
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "routeKey", "POST /api/process");
+	assert_member(ev, "body", body);
+	assert_false(json_object_get_boolean(dig(ev, "isBase64Encoded")));
+	assert_member(ev, "headers.content-type", "application/json; charset=utf-8");
+	json_object_put(ev);
+}
+
+static void a_binary_body_goes_base64(void **state)
+{
+	(void)state;
+	const unsigned char png[] = { 0x00, 0xff, 0x10, 0x80 };
+	struct apigw_request rq = post_request("image/png", png, sizeof(png));
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "body", "AP8QgA==");
+	assert_true(json_object_get_boolean(dig(ev, "isBase64Encoded")));
+	json_object_put(ev);
+
+	/* A text type whose bytes are not UTF-8 is not text either. */
+	rq = post_request("text/plain; charset=latin1", "caf\xe9", 4);
+	ev = apigw_event(&rq);
+	assert_member(ev, "body", "Y2Fm6Q==");
+	assert_true(json_object_get_boolean(dig(ev, "isBase64Encoded")));
+	json_object_put(ev);
+
+	/* No type at all says nothing about the bytes: base64. */
+	rq = post_request(NULL, "hi", 2);
+	ev = apigw_event(&rq);
+	assert_member(ev, "body", "aGk=");
+	json_object_put(ev);
+}
+
+static void text_types_are_text_and_the_rest_is_binary(void **state)
+{
+	(void)state;
+	const char *text[] = { "text/plain", "text/html; charset=utf-8", "TEXT/CSV", "application/json",
+	                       "Application/JSON ; charset=UTF-8", "application/xml", "application/javascript",
+	                       "application/x-www-form-urlencoded", "application/ld+json",
+	                       "application/problem+json", "image/svg+xml", " application/json" };
+	const char *binary[] = { "application/octet-stream", "image/png", "multipart/form-data; boundary=x",
+	                         "application/jsonx", "+json", "text/", "", "application/pdf" };
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (!apigw_text_type(text[i]))
+			fail_msg("\"%s\" is not text", text[i]);
+	for (size_t i = 0; i < sizeof(binary) / sizeof(binary[0]); i++)
+		if (apigw_text_type(binary[i]))
+			fail_msg("\"%s\" is text", binary[i]);
+	assert_false(apigw_text_type(NULL));
+}
+
+static void repeated_headers_are_joined_with_commas(void **state)
+{
+	(void)state;
+	const struct apigw_header h[] = { { "X-Multi", "a" }, { "x-multi", "b" }, { "X-MULTI", "c, d" } };
+	struct apigw_request rq = { .method = "GET", .raw_path = "/", .headers = h, .nheaders = 3 };
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "headers.x-multi", "a,b,c, d");
+	assert_int_equal(json_object_object_length(dig(ev, "headers")), 1);
+	json_object_put(ev);
+}
+
+static void percent_encoded_paths_and_queries_are_decoded_once(void **state)
+{
+	(void)state;
+	json_object *params = json_object_new_object();
+	assert_true(route_pattern_match("/users/{name}", "/users/caf\xc3\xa9 x", params));
+	struct apigw_request rq = {
+		.method = "GET", .raw_path = "/users/caf%C3%A9%20x", .path = "/users/caf\xc3\xa9 x",
+		.route_method = "GET", .route_pattern = "/users/{name}", .path_params = params,
+		.raw_query = "q=a%20b+c&e=%E2%82%AC&pct=%zz%4&k%3D=v&plus=%2B",
+	};
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "rawPath", "/users/caf%C3%A9%20x");
+	assert_member(ev, "requestContext.http.path", "/users/caf\xc3\xa9 x");
+	assert_member(ev, "pathParameters.name", "caf\xc3\xa9 x");
+	assert_member(ev, "rawQueryString", "q=a%20b+c&e=%E2%82%AC&pct=%zz%4&k%3D=v&plus=%2B");
+	assert_member(ev, "queryStringParameters.q", "a b c");
+	assert_member(ev, "queryStringParameters.e", "\xe2\x82\xac");
+	assert_member(ev, "queryStringParameters.pct", "%zz%4");
+	assert_member(ev, "queryStringParameters.plus", "+");
+	assert_string_equal(json_object_get_string(json_object_object_get(dig(ev, "queryStringParameters"), "k=")), "v");
+	json_object_put(ev);
+	json_object_put(params);
+}
+
+static void repeated_query_keys_are_joined_with_commas(void **state)
+{
+	(void)state;
+	struct apigw_request rq = { .method = "GET", .raw_path = "/", .raw_query = "a=1&a=2&b=&c&&=x&a=3" };
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "queryStringParameters.a", "1,2,3");
+	assert_member(ev, "queryStringParameters.b", "");
+	assert_member(ev, "queryStringParameters.c", "");
+	assert_int_equal(json_object_object_length(dig(ev, "queryStringParameters")), 3);
+	json_object_put(ev);
+}
+
+static void empty_and_absent_parts_are_omitted(void **state)
+{
+	(void)state;
+	json_object *none = json_object_new_object();
+	struct apigw_request rq = { .method = "GET", .raw_path = "/", .raw_query = "", .path_params = none,
+	                            .body = "", .body_len = 0 };
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "routeKey", "$default");
+	assert_member(ev, "requestContext.routeKey", "$default");
+	assert_member(ev, "rawQueryString", "");
+	assert_null(dig(ev, "cookies"));
+	assert_null(dig(ev, "queryStringParameters"));
+	assert_null(dig(ev, "pathParameters"));
+	assert_null(dig(ev, "body"));
+	assert_false(json_object_get_boolean(dig(ev, "isBase64Encoded")));
+	assert_int_equal(json_object_object_length(dig(ev, "headers")), 0);
+	assert_member(ev, "requestContext.http.userAgent", "");
+	json_object_put(ev);
+	json_object_put(none);
+	/* A Cookie header with nothing in it brings no cookie. */
+	const struct apigw_header h[] = { { "Cookie", " ; " } };
+	rq = (struct apigw_request){ .method = "GET", .raw_path = "/", .headers = h, .nheaders = 1 };
+	ev = apigw_event(&rq);
+	assert_null(dig(ev, "cookies"));
+	json_object_put(ev);
+}
+
+static void a_trigger_on_every_method_is_keyed_any(void **state)
+{
+	(void)state;
+	struct apigw_request rq = { .method = "DELETE", .raw_path = "/x", .route_pattern = "/x" };
+	json_object *ev = apigw_event(&rq);
+	assert_member(ev, "routeKey", "ANY /x");
+	assert_member(ev, "requestContext.http.method", "DELETE");
+	json_object_put(ev);
+}
+
+static void bytes_that_are_not_utf8_become_replacement_characters(void **state)
+{
+	(void)state;
+	const struct apigw_header h[] = { { "X-Latin", "caf\xe9" } };
+	json_object *params = json_object_new_object();
+	json_object_object_add(params, "id", json_object_new_string("\xff"));
+	struct apigw_request rq = { .method = "GET", .raw_path = "/a\xff", .raw_query = "q=%FF\xfe",
+	                            .headers = h, .nheaders = 1, .path_params = params };
+	json_object *ev = apigw_event(&rq);
+	const char *text = json_text(ev);
+	assert_true(utf8_valid(text, strlen(text)));
+	assert_member(ev, "headers.x-latin", "caf\xef\xbf\xbd");
+	assert_member(ev, "queryStringParameters.q", "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_member(ev, "rawPath", "/a\xef\xbf\xbd");
+	assert_member(ev, "pathParameters.id", "\xef\xbf\xbd");
+	json_object_put(ev);
+	json_object_put(params);
+}
+
+static void a_request_past_its_bounds_is_refused(void **state)
+{
+	(void)state;
+	char why[128];
+	static struct apigw_header many[TF_APIGW_MAX_HEADERS + 1];
+	for (size_t i = 0; i < TF_APIGW_MAX_HEADERS + 1; i++)
+		many[i] = (struct apigw_header){ "X-A", "1" };
+	struct apigw_request rq = { .method = "GET", .raw_path = "/", .headers = many, .nheaders = TF_APIGW_MAX_HEADERS };
+	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), 0);
+	rq.nheaders++;
+	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "more than 128 header lines"));
+	assert_null(apigw_event(&rq));
+
+	static char big[TF_APIGW_MAX_HEADER_BYTES];
+	memset(big, 'v', sizeof(big) - 1);
+	const struct apigw_header one[] = { { "X-Big", big } };
+	rq = (struct apigw_request){ .method = "GET", .raw_path = "/", .headers = one, .nheaders = 1 };
+	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "exceed 10240 bytes"));
+
+	rq = (struct apigw_request){ .method = "POST", .raw_path = "/", .body = big, .body_len = TF_APIGW_MAX_BODY + 1 };
+	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "body exceeds"));
+
+	rq = (struct apigw_request){ .method = "GE T", .raw_path = "/" };
+	assert_null(apigw_event(&rq));
+	rq = (struct apigw_request){ .method = "GET", .raw_path = "x" };
+	assert_null(apigw_event(&rq));
+	const struct apigw_header bad[] = { { "Bad Name", "v" } };
+	rq = (struct apigw_request){ .method = "GET", .raw_path = "/", .headers = bad, .nheaders = 1 };
+	assert_null(apigw_event(&rq));
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_pattern_of_literals_and_parameters_is_accepted),
 	cmocka_unit_test(an_empty_pattern_is_refused),
@@ -325,5 +631,16 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(patterns_that_differ_only_in_parameter_names_overlap),
 	cmocka_unit_test(a_literal_and_a_parameter_do_not_overlap),
 	cmocka_unit_test(patterns_that_match_no_common_path_do_not_overlap),
+	cmocka_unit_test(a_get_with_query_and_cookies_has_every_field),
+	cmocka_unit_test(a_json_body_goes_as_text),
+	cmocka_unit_test(a_binary_body_goes_base64),
+	cmocka_unit_test(text_types_are_text_and_the_rest_is_binary),
+	cmocka_unit_test(repeated_headers_are_joined_with_commas),
+	cmocka_unit_test(percent_encoded_paths_and_queries_are_decoded_once),
+	cmocka_unit_test(repeated_query_keys_are_joined_with_commas),
+	cmocka_unit_test(empty_and_absent_parts_are_omitted),
+	cmocka_unit_test(a_trigger_on_every_method_is_keyed_any),
+	cmocka_unit_test(bytes_that_are_not_utf8_become_replacement_characters),
+	cmocka_unit_test(a_request_past_its_bounds_is_refused),
 };
 UNIT_TABLE(unit_apigw, tests);
