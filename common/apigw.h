@@ -26,6 +26,13 @@
 #define TF_APIGW_MAX_HEADER_BYTES   (10 * TF_KIB)
 #define TF_APIGW_MAX_BODY           (4 * TF_MIB)
 
+/*
+ * What one answer may set. nginx holds an upstream's headers in one buffer
+ * (fastcgi_buffer_size), which must have room for these and the platform's own.
+ */
+#define TF_APIGW_MAX_ANSWER_HEADERS       64
+#define TF_APIGW_MAX_ANSWER_HEADER_BYTES  (8 * TF_KIB)
+
 struct apigw_header {
 	const char *name;    /* as received; the event has it in lower case */
 	const char *value;
@@ -71,5 +78,42 @@ json_object *apigw_event(const struct apigw_request *rq);
 
 /* Whether a body of this Content-Type goes to the function as text (else base64). */
 bool apigw_text_type(const char *content_type);
+
+struct apigw_line {
+	char *name;
+	char *value;
+};
+
+/* An HTTP answer: what the function asked for, checked. apigw_answer_free() frees it. */
+struct apigw_answer {
+	int status;
+	struct apigw_line *headers;   /* in order; a name may come more than once (Set-Cookie) */
+	size_t nheaders;
+	struct buf body;
+};
+
+#define APIGW_ANSWER_INIT { 0, NULL, 0, BUF_INIT }
+
+/*
+ * Maps a function's result (its JSON text) to an HTTP answer, as API Gateway does for
+ * payload format 2.0. An object with "statusCode" says what to answer: statusCode,
+ * headers, multiValueHeaders, cookies (one Set-Cookie each), body and
+ * isBase64Encoded. Any other JSON value is answered 200 with the result's text, as
+ * returned, as an application/json body. 0, or -1 with why set when the result is not
+ * a valid HTTP answer (the caller answers 502); out is then empty.
+ */
+int apigw_answer(const char *result_json, size_t len, struct apigw_answer *out, char *why, size_t whysz);
+
+/*
+ * Adds one header line to a, unless the line would break the answer's bounds or is
+ * not valid HTTP (the name a token, the value without CR, LF or other controls):
+ * 0, or -1 with why set.
+ */
+int apigw_answer_add(struct apigw_answer *a, const char *name, const char *value, char *why, size_t whysz);
+/* The value of a's first header named name (case-insensitive), or NULL. */
+const char *apigw_answer_header(const struct apigw_answer *a, const char *name);
+/* Removes every header line of a whose name starts with prefix (case-insensitive). */
+void apigw_answer_remove(struct apigw_answer *a, const char *prefix);
+void apigw_answer_free(struct apigw_answer *a);
 
 #endif

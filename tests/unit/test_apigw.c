@@ -3,6 +3,7 @@
  * payload format 2.0 event (common/apigw_event.c), the answer a result maps to
  * (common/apigw_answer.c) and CORS (common/cors.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -602,6 +603,262 @@ static void a_request_past_its_bounds_is_refused(void **state)
 	assert_null(apigw_event(&rq));
 }
 
+/* ---- the answer ---- */
+
+static struct apigw_answer answer_ok(const char *result)
+{
+	struct apigw_answer a;
+	char why[256];
+
+	if (apigw_answer(result, strlen(result), &a, why, sizeof(why)) != 0)
+		fail_msg("%s: refused: %s", result, why);
+	return a;
+}
+
+static void assert_answer_refused(const char *result, size_t len, const char *reason)
+{
+	struct apigw_answer a;
+	char why[256] = "";
+
+	if (apigw_answer(result, len, &a, why, sizeof(why)) == 0)
+		fail_msg("%.*s: accepted", (int)len, result);
+	if (strstr(why, reason) == NULL)
+		fail_msg("%.*s: expected a refusal saying \"%s\", got \"%s\"", (int)len, result, reason, why);
+	assert_int_equal(a.nheaders, 0);
+	assert_int_equal(a.body.len, 0);
+}
+
+#define assert_refused(result, reason) assert_answer_refused(result, strlen(result), reason)
+
+static void assert_line(const struct apigw_answer *a, size_t i, const char *name, const char *value)
+{
+	if (i >= a->nheaders)
+		fail_msg("no header line %zu (there are %zu)", i, a->nheaders);
+	assert_string_equal(a->headers[i].name, name);
+	assert_string_equal(a->headers[i].value, value);
+}
+
+static void a_full_answer_gives_status_headers_and_body(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":201,\"headers\":{\"Content-Type\":\"text/plain\","
+	                                  "\"X-Request\":\"abc\"},\"body\":\"hello\",\"isBase64Encoded\":false,"
+	                                  "\"unknown\":1}");
+	assert_int_equal(a.status, 201);
+	assert_int_equal(a.nheaders, 2);
+	assert_line(&a, 0, "Content-Type", "text/plain");
+	assert_line(&a, 1, "X-Request", "abc");
+	assert_string_equal(a.body.data, "hello");
+	apigw_answer_free(&a);
+}
+
+static void an_object_without_status_code_is_the_json_body(void **state)
+{
+	(void)state;
+	const char *result = "{ \"message\": \"Hello from Lambda!\", \"body\": \"not this\" }";
+	struct apigw_answer a = answer_ok(result);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(a.nheaders, 1);
+	assert_line(&a, 0, "content-type", "application/json");
+	assert_string_equal(a.body.data, result);
+	apigw_answer_free(&a);
+}
+
+static void a_string_result_is_its_json_text(void **state)
+{
+	(void)state;
+	/* As a Lambda function URL shows it: the client sees the quotes. */
+	struct apigw_answer a = answer_ok("\"Hello, world!\"");
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.body.data, "\"Hello, world!\"");
+	assert_line(&a, 0, "content-type", "application/json");
+	apigw_answer_free(&a);
+}
+
+static void a_number_array_or_null_result_is_its_json_text(void **state)
+{
+	(void)state;
+	const char *results[] = { "42", "-1.5e3", "[1,{\"statusCode\":500}]", "true", "null" };
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		struct apigw_answer a = answer_ok(results[i]);
+		assert_int_equal(a.status, 200);
+		assert_string_equal(a.body.data, results[i]);
+		assert_string_equal(apigw_answer_header(&a, "Content-Type"), "application/json");
+		apigw_answer_free(&a);
+	}
+}
+
+static void cookies_become_one_set_cookie_line_each(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":200,\"cookies\":[\"a=1; Path=/; HttpOnly\",\"b=2; Max-Age=60\"],"
+	                                  "\"headers\":{\"content-type\":\"text/html\"}}");
+	assert_int_equal(a.nheaders, 3);
+	assert_line(&a, 0, "content-type", "text/html");
+	assert_line(&a, 1, "Set-Cookie", "a=1; Path=/; HttpOnly");
+	assert_line(&a, 2, "Set-Cookie", "b=2; Max-Age=60");
+	apigw_answer_free(&a);
+}
+
+static void multi_value_headers_become_one_line_per_value(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":200,\"headers\":{\"X-A\":\"1\"},"
+	                                  "\"multiValueHeaders\":{\"x-a\":[\"1\",\"2\"],\"X-B\":[\"3\",4]}}");
+	assert_int_equal(a.nheaders, 5);
+	assert_line(&a, 0, "X-A", "1");
+	assert_line(&a, 1, "x-a", "2");
+	assert_line(&a, 2, "X-B", "3");
+	assert_line(&a, 3, "X-B", "4");
+	assert_line(&a, 4, "content-type", "application/json");
+	apigw_answer_free(&a);
+	assert_refused("{\"statusCode\":200,\"multiValueHeaders\":{\"X-A\":\"1\"}}", "is not an array");
+	assert_refused("{\"statusCode\":200,\"multiValueHeaders\":[]}", "multiValueHeaders is not an object");
+}
+
+static void numbers_and_booleans_in_headers_are_written_out(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":200,\"headers\":{\"X-N\":5,\"X-T\":true,\"X-D\":1.5,"
+	                                  "\"X-Space\":\"  padded\\t \"}}");
+	assert_string_equal(apigw_answer_header(&a, "X-N"), "5");
+	assert_string_equal(apigw_answer_header(&a, "X-T"), "true");
+	assert_string_equal(apigw_answer_header(&a, "X-D"), "1.5");
+	assert_string_equal(apigw_answer_header(&a, "X-Space"), "padded");
+	apigw_answer_free(&a);
+}
+
+static void a_header_that_is_not_a_scalar_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-O\":{}}}", "is not a string, number or boolean");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-O\":[\"a\"]}}", "is not a string, number or boolean");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-O\":null}}", "is not a string, number or boolean");
+	assert_refused("{\"statusCode\":200,\"headers\":\"x\"}", "headers is not an object");
+	assert_refused("{\"statusCode\":200,\"cookies\":\"a=1\"}", "cookies is not an array");
+	assert_refused("{\"statusCode\":200,\"cookies\":[1]}", "cookies[0] is not a string");
+}
+
+static void a_base64_body_is_decoded(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":200,\"headers\":{\"Content-Type\":\"image/png\"},"
+	                                  "\"body\":\"AP8QgA==\",\"isBase64Encoded\":true}");
+	assert_int_equal(a.body.len, 4);
+	assert_memory_equal(a.body.data, "\x00\xff\x10\x80", 4);
+	assert_int_equal(a.nheaders, 1);
+	apigw_answer_free(&a);
+}
+
+static void a_body_that_does_not_decode_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("{\"statusCode\":200,\"body\":\"not base64!\",\"isBase64Encoded\":true}", "not base64");
+	assert_refused("{\"statusCode\":200,\"body\":\"QQ=\\n\",\"isBase64Encoded\":true}", "not base64");
+	assert_refused("{\"statusCode\":200,\"body\":{\"a\":1},\"isBase64Encoded\":true}", "not base64");
+	assert_refused("{\"statusCode\":200,\"body\":\"QQ==\",\"isBase64Encoded\":\"yes\"}", "not a boolean");
+}
+
+static void a_body_that_is_not_a_string_is_json_encoded(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":200,\"body\":{\"a\":[1,\"x/y\"]}}");
+	assert_string_equal(a.body.data, "{\"a\":[1,\"x/y\"]}");
+	apigw_answer_free(&a);
+	a = answer_ok("{\"statusCode\":200,\"body\":5}");
+	assert_string_equal(a.body.data, "5");
+	apigw_answer_free(&a);
+}
+
+static void an_answer_without_a_type_or_body_is_empty_json(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":204}");
+	assert_int_equal(a.status, 204);
+	assert_int_equal(a.body.len, 0);
+	assert_int_equal(a.nheaders, 1);
+	assert_line(&a, 0, "content-type", "application/json");
+	apigw_answer_free(&a);
+	a = answer_ok("{\"statusCode\":200,\"body\":null,\"headers\":null,\"cookies\":null}");
+	assert_int_equal(a.body.len, 0);
+	apigw_answer_free(&a);
+}
+
+static void header_injection_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-A\":\"a\\r\\nSet-Cookie: stolen=1\"}}", "holds CR, LF");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-A\":\"a\\nb\"}}", "holds CR, LF");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-A\":\"a\\u0000b\"}}", "holds CR, LF");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-A\":\"bell\\u0007\"}}", "holds CR, LF");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-A\\r\\nX-B\":\"1\"}}", "not an HTTP token");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X A\":\"1\"}}", "not an HTTP token");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"\":\"1\"}}", "not an HTTP token");
+	assert_refused("{\"statusCode\":200,\"headers\":{\"X-\\u00e9\":\"1\"}}", "not an HTTP token");
+	assert_refused("{\"statusCode\":200,\"cookies\":[\"a=1\\r\\nLocation: /evil\"]}", "holds CR, LF");
+	assert_refused("{\"statusCode\":200,\"multiValueHeaders\":{\"X-A\":[\"ok\",\"\\r\"]}}", "holds CR, LF");
+}
+
+static void headers_the_platform_owns_are_dropped(void **state)
+{
+	(void)state;
+	struct apigw_answer a = answer_ok("{\"statusCode\":200,\"headers\":{\"Content-Length\":\"999\","
+	                                  "\"Transfer-Encoding\":\"chunked\",\"Connection\":\"close\",\"Status\":\"302\","
+	                                  "\"X-Accel-Redirect\":\"/api/v1/admin\",\"x-accel-buffering\":\"no\","
+	                                  "\"Location\":\"/next\"},\"multiValueHeaders\":{\"Keep-Alive\":[\"5\"]}}");
+	assert_int_equal(a.nheaders, 2);
+	assert_line(&a, 0, "Location", "/next");
+	assert_line(&a, 1, "content-type", "application/json");
+	apigw_answer_free(&a);
+}
+
+static void a_bad_status_code_is_refused(void **state)
+{
+	(void)state;
+	const char *bad[] = { "\"200\"", "200.5", "2e2", "99", "600", "-200", "null", "true", "{}",
+	                      "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char result[128];
+		snprintf(result, sizeof(result), "{\"statusCode\":%s,\"body\":\"x\"}", bad[i]);
+		assert_refused(result, "statusCode");
+	}
+	struct apigw_answer a = answer_ok("{\"statusCode\":599}");
+	assert_int_equal(a.status, 599);
+	apigw_answer_free(&a);
+	a = answer_ok("{\"statusCode\":100}");
+	assert_int_equal(a.status, 100);
+	apigw_answer_free(&a);
+}
+
+static void a_result_that_is_not_json_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("Hello", "not JSON");
+	assert_refused("", "not JSON");
+	assert_refused("{\"statusCode\":200", "not JSON");
+	assert_refused("\"caf\xe9\"", "not JSON");
+	assert_refused("{\"statusCode\":200,\"statusCode\":500}", "not JSON");
+	assert_answer_refused("\"a\0b\"", 5, "not JSON");
+}
+
+static void an_answer_past_its_header_bounds_is_refused(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"statusCode\":200,\"headers\":{");
+	for (int i = 0; i < TF_APIGW_MAX_ANSWER_HEADERS; i++)
+		buf_printf(&b, "%s\"X-%d\":\"v\"", i ? "," : "", i);
+	buf_puts(&b, "}}");
+	assert_refused(b.data, "more than 64 header lines");
+	buf_reset(&b);
+	buf_puts(&b, "{\"statusCode\":200,\"headers\":{\"X-Big\":\"");
+	for (long i = 0; i < TF_APIGW_MAX_ANSWER_HEADER_BYTES; i++)
+		buf_putc(&b, 'v');
+	buf_puts(&b, "\"}}");
+	assert_refused(b.data, "exceed 8192 bytes");
+	buf_free(&b);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_pattern_of_literals_and_parameters_is_accepted),
 	cmocka_unit_test(an_empty_pattern_is_refused),
@@ -642,5 +899,22 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_trigger_on_every_method_is_keyed_any),
 	cmocka_unit_test(bytes_that_are_not_utf8_become_replacement_characters),
 	cmocka_unit_test(a_request_past_its_bounds_is_refused),
+	cmocka_unit_test(a_full_answer_gives_status_headers_and_body),
+	cmocka_unit_test(an_object_without_status_code_is_the_json_body),
+	cmocka_unit_test(a_string_result_is_its_json_text),
+	cmocka_unit_test(a_number_array_or_null_result_is_its_json_text),
+	cmocka_unit_test(cookies_become_one_set_cookie_line_each),
+	cmocka_unit_test(multi_value_headers_become_one_line_per_value),
+	cmocka_unit_test(numbers_and_booleans_in_headers_are_written_out),
+	cmocka_unit_test(a_header_that_is_not_a_scalar_is_refused),
+	cmocka_unit_test(a_base64_body_is_decoded),
+	cmocka_unit_test(a_body_that_does_not_decode_is_refused),
+	cmocka_unit_test(a_body_that_is_not_a_string_is_json_encoded),
+	cmocka_unit_test(an_answer_without_a_type_or_body_is_empty_json),
+	cmocka_unit_test(header_injection_is_refused),
+	cmocka_unit_test(headers_the_platform_owns_are_dropped),
+	cmocka_unit_test(a_bad_status_code_is_refused),
+	cmocka_unit_test(a_result_that_is_not_json_is_refused),
+	cmocka_unit_test(an_answer_past_its_header_bounds_is_refused),
 };
 UNIT_TABLE(unit_apigw, tests);
