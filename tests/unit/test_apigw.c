@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apigw.h"
+#include "cors.h"
 #include "httproute.h"
 #include "jsonx.h"
 #include "unit.h"
@@ -859,6 +861,149 @@ static void an_answer_past_its_header_bounds_is_refused(void **state)
 	buf_free(&b);
 }
 
+/* ---- CORS ---- */
+
+static const struct cors_config listed_origins = {
+	.allow_origins = "https://a.example, https://b.example",
+	.allow_methods = "GET, POST",
+	.expose_headers = "X-Request-Id",
+	.max_age_s = 300,
+	.allow_credentials = true,
+};
+
+static const struct cors_config any_origin = { .allow_origins = "*", .allow_methods = "GET", .max_age_s = 0 };
+
+static struct apigw_answer function_answer(void)
+{
+	return answer_ok("{\"statusCode\":200,\"headers\":{\"Access-Control-Allow-Origin\":\"*\","
+	                 "\"access-control-allow-credentials\":\"true\",\"X-Own\":\"kept\"},\"body\":\"hi\"}");
+}
+
+static void any_origin_is_answered_with_a_star(void **state)
+{
+	(void)state;
+	struct apigw_answer a = function_answer();
+	assert_int_equal(cors_headers(&any_origin, "https://evil.example", false, NULL, NULL, &a), 0);
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Origin"), "*");
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Credentials"));
+	assert_null(apigw_answer_header(&a, "Vary"));
+	assert_string_equal(a.body.data, "hi");
+	assert_int_equal(a.status, 200);
+	apigw_answer_free(&a);
+}
+
+static void credentials_are_never_allowed_with_a_star(void **state)
+{
+	(void)state;
+	struct cors_config c = any_origin;
+	c.allow_credentials = true;
+	struct apigw_answer a = function_answer();
+	assert_int_equal(cors_headers(&c, "https://a.example", false, NULL, NULL, &a), 0);
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Origin"), "*");
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Credentials"));
+	apigw_answer_free(&a);
+}
+
+static void a_listed_origin_is_echoed_and_the_answer_varies_by_origin(void **state)
+{
+	(void)state;
+	struct apigw_answer a = function_answer();
+	assert_int_equal(cors_headers(&listed_origins, "https://b.example", false, "GET", NULL, &a), 0);
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Origin"), "https://b.example");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Credentials"), "true");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Expose-Headers"), "X-Request-Id");
+	assert_string_equal(apigw_answer_header(&a, "Vary"), "Origin");
+	assert_null(apigw_answer_header(&a, "Access-Control-Max-Age"));
+	apigw_answer_free(&a);
+}
+
+static void the_functions_own_cors_headers_are_replaced(void **state)
+{
+	(void)state;
+	struct apigw_answer a = function_answer();
+	assert_int_equal(cors_headers(&listed_origins, "https://evil.example", false, "GET", NULL, &a), 0);
+	for (size_t i = 0; i < a.nheaders; i++)
+		if (strncasecmp(a.headers[i].name, "access-control-", 15) == 0)
+			fail_msg("%s: %s kept", a.headers[i].name, a.headers[i].value);
+	assert_string_equal(apigw_answer_header(&a, "X-Own"), "kept");
+	apigw_answer_free(&a);
+}
+
+static void an_origin_not_listed_gets_only_vary(void **state)
+{
+	(void)state;
+	struct apigw_answer a = APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&listed_origins, "https://a.example.evil", false, "GET", NULL, &a), 0);
+	assert_int_equal(a.nheaders, 1);
+	assert_line(&a, 0, "Vary", "Origin");
+	apigw_answer_free(&a);
+	a = (struct apigw_answer)APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&listed_origins, NULL, false, "GET", NULL, &a), 0);
+	assert_int_equal(a.nheaders, 1);
+	assert_line(&a, 0, "Vary", "Origin");
+	apigw_answer_free(&a);
+}
+
+static void a_preflight_is_answered_whole(void **state)
+{
+	(void)state;
+	struct apigw_answer a = function_answer();
+	assert_int_equal(cors_headers(&listed_origins, "https://a.example", true, "POST", "Content-Type, x-custom", &a), 0);
+	assert_int_equal(a.status, 204);
+	assert_int_equal(a.body.len, 0);
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Origin"), "https://a.example");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Methods"), "GET, POST");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Headers"), "Content-Type, x-custom");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Max-Age"), "300");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Credentials"), "true");
+	assert_string_equal(apigw_answer_header(&a, "Vary"), "Origin");
+	assert_null(apigw_answer_header(&a, "Access-Control-Expose-Headers"));
+	apigw_answer_free(&a);
+}
+
+static void a_preflight_for_a_method_not_allowed_allows_nothing(void **state)
+{
+	(void)state;
+	struct apigw_answer a = APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&listed_origins, "https://a.example", true, "DELETE", NULL, &a), 0);
+	assert_int_equal(a.status, 204);
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Origin"));
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Methods"));
+	apigw_answer_free(&a);
+	/* Methods are case-sensitive. */
+	a = (struct apigw_answer)APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&listed_origins, "https://a.example", true, "post", NULL, &a), 0);
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Methods"));
+	apigw_answer_free(&a);
+}
+
+static void a_preflight_on_any_method_names_the_one_asked_for(void **state)
+{
+	(void)state;
+	struct cors_config c = { .allow_origins = "*", .allow_methods = "*", .allow_headers = "Authorization" };
+	struct apigw_answer a = APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&c, "https://x.example", true, "PATCH", "x-other", &a), 0);
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Methods"), "PATCH");
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Headers"), "Authorization");
+	assert_null(apigw_answer_header(&a, "Access-Control-Max-Age"));
+	apigw_answer_free(&a);
+}
+
+static void requested_headers_that_are_not_tokens_are_not_echoed(void **state)
+{
+	(void)state;
+	struct apigw_answer a = APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&listed_origins, "https://a.example", true, "GET", "x-a\r\nSet-Cookie: y", &a), 0);
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Headers"));
+	assert_string_equal(apigw_answer_header(&a, "Access-Control-Allow-Methods"), "GET, POST");
+	apigw_answer_free(&a);
+	/* Nor is an Origin that could not stand as a header value, listed or not. */
+	a = (struct apigw_answer)APIGW_ANSWER_INIT;
+	assert_int_equal(cors_headers(&listed_origins, "https://a.example\r\nX: y", false, "GET", NULL, &a), 0);
+	assert_null(apigw_answer_header(&a, "Access-Control-Allow-Origin"));
+	apigw_answer_free(&a);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_pattern_of_literals_and_parameters_is_accepted),
 	cmocka_unit_test(an_empty_pattern_is_refused),
@@ -916,5 +1061,14 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_bad_status_code_is_refused),
 	cmocka_unit_test(a_result_that_is_not_json_is_refused),
 	cmocka_unit_test(an_answer_past_its_header_bounds_is_refused),
+	cmocka_unit_test(any_origin_is_answered_with_a_star),
+	cmocka_unit_test(credentials_are_never_allowed_with_a_star),
+	cmocka_unit_test(a_listed_origin_is_echoed_and_the_answer_varies_by_origin),
+	cmocka_unit_test(the_functions_own_cors_headers_are_replaced),
+	cmocka_unit_test(an_origin_not_listed_gets_only_vary),
+	cmocka_unit_test(a_preflight_is_answered_whole),
+	cmocka_unit_test(a_preflight_for_a_method_not_allowed_allows_nothing),
+	cmocka_unit_test(a_preflight_on_any_method_names_the_one_asked_for),
+	cmocka_unit_test(requested_headers_that_are_not_tokens_are_not_echoed),
 };
 UNIT_TABLE(unit_apigw, tests);
