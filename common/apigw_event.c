@@ -58,9 +58,8 @@ static const char *header_value(const struct apigw_request *rq, const char *name
 
 int apigw_request_check(const struct apigw_request *rq, char *why, size_t whysz)
 {
-	const char *fields[] = { rq->path, rq->route_method, rq->route_pattern, rq->source_ip, rq->user_agent,
-	                         rq->request_id, rq->account_id, rq->api_id, rq->domain_name, rq->protocol,
-	                         rq->content_type };
+	const char *fields[] = { rq->route_method, rq->route_pattern, rq->source_ip, rq->user_agent, rq->request_id,
+	                         rq->account_id, rq->api_id, rq->domain_name, rq->protocol, rq->content_type };
 
 	if (rq->method == NULL || strlen(rq->method) > APIGW_MAX_METHOD || !http_token_ok(rq->method, strlen(rq->method)))
 		return fail(why, whysz, "the method is not an HTTP token of at most %d characters", APIGW_MAX_METHOD);
@@ -78,10 +77,12 @@ int apigw_request_check(const struct apigw_request *rq, char *why, size_t whysz)
 	}
 	if (bytes > TF_APIGW_MAX_HEADER_BYTES)
 		return fail(why, whysz, "the request line and headers exceed %ld bytes", TF_APIGW_MAX_HEADER_BYTES);
+	/* The decoded path is never longer than the raw one; one that is came from elsewhere. */
+	if (rq->path != NULL && strlen(rq->path) > strlen(rq->raw_path))
+		return fail(why, whysz, "the decoded path is longer than the path");
 	for (size_t i = 0; i < TF_ARRAY_LEN(fields); i++)
-		if (fields[i] != NULL && strnlen(fields[i], TF_APIGW_MAX_HEADER_BYTES + 1) >
-		                         (fields[i] == rq->path ? (size_t)TF_APIGW_MAX_HEADER_BYTES : APIGW_MAX_FIELD))
-			return fail(why, whysz, "a field of the request context is too long");
+		if (fields[i] != NULL && strnlen(fields[i], APIGW_MAX_FIELD + 1) > APIGW_MAX_FIELD)
+			return fail(why, whysz, "a field of the request context exceeds %d bytes", APIGW_MAX_FIELD);
 	if (rq->body_len > TF_APIGW_MAX_BODY)
 		return fail(why, whysz, "the body exceeds %ld bytes", TF_APIGW_MAX_BODY);
 	if (rq->body == NULL && rq->body_len > 0)

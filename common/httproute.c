@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +52,8 @@ static int split(const char *pattern, struct seg *segs, size_t max)
 {
 	size_t k = 0;
 
-	if (pattern == NULL || pattern[0] != '/')
+	/* A name is copied into a buffer of this size: anything longer is no pattern. */
+	if (pattern == NULL || pattern[0] != '/' || strnlen(pattern, TF_ROUTE_MAX_PATTERN + 1) > TF_ROUTE_MAX_PATTERN)
 		return -1;
 	if (pattern[1] == '\0')
 		return 0;
@@ -65,18 +65,29 @@ static int split(const char *pattern, struct seg *segs, size_t max)
 	return (int)k;
 }
 
+/* ASCII only, whatever the locale says a letter is. */
+static bool ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool ascii_alnum(char c)
+{
+	return ascii_alpha(c) || (c >= '0' && c <= '9');
+}
+
 /* RFC 3986's unreserved characters: nothing in them needs escaping or means anything. */
 static bool unreserved(char c)
 {
-	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_' || c == '~';
+	return ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 static bool param_name_ok(const char *s, size_t n)
 {
-	if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+	if (n == 0 || !(ascii_alpha(s[0]) || s[0] == '_'))
 		return false;
 	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+		if (!ascii_alnum(s[i]) && s[i] != '_')
 			return false;
 	return true;
 }
@@ -95,7 +106,7 @@ static int check_literal(const struct seg *g, bool last, char *why, size_t whysz
 			continue;
 		if (c == '{' || c == '}')
 			return fail(why, whysz, "must have each {parameter} as a whole segment");
-		if (isprint(c))
+		if (c >= 0x20 && c < 0x7f)
 			return fail(why, whysz, "has '%c', which a path segment may not hold (only A-Z a-z 0-9 . _ ~ -)", c);
 		return fail(why, whysz, "has byte 0x%02x, which a path segment may not hold (only A-Z a-z 0-9 . _ ~ -)", c);
 	}

@@ -1,7 +1,12 @@
-#include <ctype.h>
 #include <string.h>
 
 #include "httptext.h"
+
+/* ASCII only, whatever the locale says a letter is. */
+static bool ascii_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
 bool http_token_ok(const char *s, size_t n)
 {
@@ -9,7 +14,7 @@ bool http_token_ok(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (!isalnum(c) && (c == '\0' || strchr("!#$%&'*+-.^_`|~", c) == NULL))
+		if (!ascii_alnum(c) && (c == '\0' || strchr("!#$%&'*+-.^_`|~", c) == NULL))
 			return false;
 	}
 	return true;
@@ -28,7 +33,7 @@ bool http_value_ok(const char *s, size_t n)
 void http_lower(struct buf *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		buf_putc(out, (char)tolower((unsigned char)s[i]));
+		buf_putc(out, s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i]);
 }
 
 static int hex_value(char c)

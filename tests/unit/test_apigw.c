@@ -151,6 +151,22 @@ static void a_pattern_past_its_length_or_segment_bound_is_refused(void **state)
 	assert_refused_for(many, "at most 32 segments");
 }
 
+static void a_pattern_past_its_length_bound_matches_nothing(void **state)
+{
+	(void)state;
+	/* Never checked, as a caller might pass it: a parameter name longer than any pattern. */
+	char pattern[2 * TF_ROUTE_MAX_PATTERN];
+	pattern[0] = '/';
+	pattern[1] = '{';
+	memset(pattern + 2, 'n', sizeof(pattern) - 4);
+	pattern[sizeof(pattern) - 2] = '}';
+	pattern[sizeof(pattern) - 1] = '\0';
+	json_object *p = json_object_new_object();
+	assert_false(route_pattern_match(pattern, "/x", p));
+	assert_int_equal(json_object_object_length(p), 0);
+	json_object_put(p);
+}
+
 static void a_literal_pattern_matches_only_its_own_path(void **state)
 {
 	(void)state;
@@ -596,6 +612,16 @@ static void a_request_past_its_bounds_is_refused(void **state)
 	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "body exceeds"));
 
+	rq = (struct apigw_request){ .method = "GET", .raw_path = "/a", .path = "/a/b" };
+	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "decoded path is longer"));
+	char ip[2048];
+	memset(ip, '1', sizeof(ip) - 1);
+	ip[sizeof(ip) - 1] = '\0';
+	rq = (struct apigw_request){ .method = "GET", .raw_path = "/", .source_ip = ip };
+	assert_int_equal(apigw_request_check(&rq, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "exceeds 1024 bytes"));
+
 	rq = (struct apigw_request){ .method = "GE T", .raw_path = "/" };
 	assert_null(apigw_event(&rq));
 	rq = (struct apigw_request){ .method = "GET", .raw_path = "x" };
@@ -1019,6 +1045,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(a_greedy_parameter_is_only_the_last_segment),
 	cmocka_unit_test(a_parameter_name_used_twice_is_refused),
 	cmocka_unit_test(a_pattern_past_its_length_or_segment_bound_is_refused),
+	cmocka_unit_test(a_pattern_past_its_length_bound_matches_nothing),
 	cmocka_unit_test(a_literal_pattern_matches_only_its_own_path),
 	cmocka_unit_test(a_parameter_takes_one_whole_nonempty_segment),
 	cmocka_unit_test(a_greedy_parameter_takes_the_rest_slashes_included),
