@@ -183,9 +183,9 @@ static json_object *query_params(const char *q)
 		buf_reset(&key);
 		buf_reset(&val);
 		buf_reset(&safe);
-		url_decode(&key, q, kn, true);
+		url_decode_buf(&key, q, kn, true);
 		if (eq)
-			url_decode(&val, eq + 1, n - kn - 1, true);
+			url_decode_buf(&val, eq + 1, n - kn - 1, true);
 		/* A parameter without a name ("=x", "&&") names nothing a handler could ask for. */
 		if (key.len > 0) {
 			utf8_repair(&safe, key.data, key.len);

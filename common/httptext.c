@@ -47,7 +47,7 @@ static int hex_value(char c)
 	return -1;
 }
 
-void url_decode(struct buf *out, const char *s, size_t n, bool plus_is_space)
+void url_decode_buf(struct buf *out, const char *s, size_t n, bool plus_is_space)
 {
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;

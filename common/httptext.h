@@ -28,6 +28,6 @@ void http_lower(struct buf *out, const char *s, size_t n);
  * hex digits is kept as it is, as the URL Standard's percent-decode does. The
  * result may hold any byte, NUL and bytes that are not UTF-8 included.
  */
-void url_decode(struct buf *out, const char *s, size_t n, bool plus_is_space);
+void url_decode_buf(struct buf *out, const char *s, size_t n, bool plus_is_space);
 
 #endif
