@@ -9,11 +9,12 @@
 #include <cmocka.h>
 
 struct unit_table {
+	const char *name;  /* "unit_retry": a filter naming a table keeps all its tests */
 	const struct CMUnitTest *tests;
 	size_t n;
 };
 
-#define UNIT_TABLE(name, arr) const struct unit_table name = { arr, sizeof(arr) / sizeof(arr[0]) }
+#define UNIT_TABLE(name, arr) const struct unit_table name = { #name, arr, sizeof(arr) / sizeof(arr[0]) }
 
 extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_ziptree, unit_job, unit_auth, unit_retry, unit_textsafe, unit_apigw;
 
