@@ -6,7 +6,7 @@ TF_PACKAGES=(
 	libfcgi-dev libjson-c-dev libmariadb-dev libhiredis-dev libjwt-dev libjansson-dev
 	libseccomp-dev libarchive-dev libssl-dev libcrypt-dev libcurl4-openssl-dev libcmocka-dev
 	mariadb-server redis-server nginx-light bubblewrap
-	curl wrk python3 util-linux ca-certificates
+	curl wrk python3 util-linux ca-certificates tzdata
 )
 
 # Node.js versions functions run on, one per runtime, from the npm registry package
