@@ -55,6 +55,20 @@ void tf_detail(struct tf_error *e, const char *field, const char *fmt, ...)
 	json_object_array_add(e->details, d);
 }
 
+void tf_details_merge(struct tf_error *e, const struct tf_error *from, const char *prefix)
+{
+	size_t n = from->details ? json_object_array_length(from->details) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(from->details, i), *f = NULL, *m = NULL;
+		json_object_object_get_ex(d, "field", &f);
+		json_object_object_get_ex(d, "message", &m);
+		char field[192];
+		snprintf(field, sizeof(field), "%s.%s", prefix, f ? json_object_get_string(f) : "");
+		tf_detail(e, field, "%s", m ? json_object_get_string(m) : "");
+	}
+}
+
 void tf_error_reset(struct tf_error *e)
 {
 	json_object_put(e->details);

@@ -47,6 +47,8 @@ int tf_fail(struct tf_error *e, enum tf_errkind kind, const char *fmt, ...) TF_P
 /* Adds one field-level detail (kind must be set separately or already). */
 void tf_detail(struct tf_error *e, const char *field, const char *fmt, ...) TF_PRINTF(3, 4);
 void tf_error_reset(struct tf_error *e);
+/* Adds from's details to e, each field named "<prefix>.<field>" (a nested object's fields). */
+void tf_details_merge(struct tf_error *e, const struct tf_error *from, const char *prefix);
 int tf_error_status(enum tf_errkind kind, enum tf_surface surface);
 const char *tf_error_code(enum tf_errkind kind);
 

@@ -17,6 +17,8 @@
 #define SCHED_MAX_EXPR   256       /* characters of an expression */
 #define SCHED_RATE_MAX   1000000   /* the largest rate() value, in any unit */
 #define SCHED_WHY_MAX    192       /* a why buffer of this size holds any reason whole */
+/* A stored next tick of a schedule that fires no more (a past at()): never due, shown as null. */
+#define SCHED_NEVER_SQL  "9999-12-31 23:59:59.000"
 
 enum schedule_dialect {
 	SCHED_AWS,    /* cron(m h dom mon dow year), rate(n unit), at(yyyy-mm-ddThh:mm:ss) */
@@ -63,6 +65,9 @@ struct schedule {
 	int dow_day, dow_nth;            /* SCHED_DOW_LAST, SCHED_DOW_NTH: weekday 0-6; 1-5 */
 	bool dom_star, dow_star;         /* Unix: the field starts with '*' (Vixie cron's test) */
 };
+
+/* The dialect an expression is written in: cron(…), rate(…) and at(…) are AWS's; the rest is Unix's. */
+enum schedule_dialect schedule_dialect_of(const char *expr);
 
 /*
  * Parses expr. 0, or -1 with a one-line reason a user can act on in why (e.g.

@@ -524,3 +524,9 @@ int schedule_parse(const char *expr, enum schedule_dialect d, struct schedule *o
 		memset(out, 0, sizeof(*out));  /* no half-filled schedule: schedule_next refuses it */
 	return rc;
 }
+
+enum schedule_dialect schedule_dialect_of(const char *expr)
+{
+	return strncmp(expr, "cron(", 5) == 0 || strncmp(expr, "rate(", 5) == 0 || strncmp(expr, "at(", 3) == 0
+	           ? SCHED_AWS : SCHED_UNIX;
+}

@@ -14,6 +14,7 @@ static const char *type_name(enum vtype t)
 	case V_STRMAP: return "an object of strings";
 	case V_OBJECT: return "an object";
 	case V_ANY: return "a JSON value";
+	case V_STRARRAY: return "an array of strings";
 	}
 	return "a value";
 }
@@ -27,6 +28,7 @@ static bool type_matches(json_object *v, enum vtype t)
 	case V_STRMAP:
 	case V_OBJECT: return json_object_is_type(v, json_type_object);
 	case V_ANY: return true;
+	case V_STRARRAY: return json_object_is_type(v, json_type_array);
 	}
 	return false;
 }
@@ -99,6 +101,31 @@ static void check_map(const struct vfield *f, json_object *v, struct tf_error *e
 		tf_detail(err, f->name, "keys and values together must not exceed %zu bytes", f->max_bytes);
 }
 
+#define MAX_ARRAY_ITEM 256  /* bytes of one string of a V_STRARRAY */
+
+static void check_array(const struct vfield *f, json_object *v, struct tf_error *err)
+{
+	size_t n = json_object_array_length(v);
+	char why[192];
+
+	if ((long long)n < f->min || (f->max && (long long)n > f->max)) {
+		tf_detail(err, f->name, "must have %lld-%lld entries", f->min, f->max);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(item, json_type_string) || !clean_string(item) ||
+		    json_object_get_string_len(item) > MAX_ARRAY_ITEM) {
+			tf_detail(err, f->name, "entry %zu must be a string of at most %d bytes", i, MAX_ARRAY_ITEM);
+			return;
+		}
+		if (f->check && f->check(json_object_get_string(item), why, sizeof(why)) != 0) {
+			tf_detail(err, f->name, "\"%.64s\": %s", json_object_get_string(item), why);
+			return;
+		}
+	}
+}
+
 int validate(json_object *body, const struct vfield *fields, size_t n, struct tf_error *err)
 {
 	size_t before = err->details ? json_object_array_length(err->details) : 0;
@@ -129,6 +156,8 @@ int validate(json_object *body, const struct vfield *fields, size_t n, struct tf
 			check_int(f, v, err);
 		else if (f->type == V_STRMAP)
 			check_map(f, v, err);
+		else if (f->type == V_STRARRAY)
+			check_array(f, v, err);
 	}
 	size_t after = err->details ? json_object_array_length(err->details) : 0;
 	if (after == before)

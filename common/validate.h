@@ -18,6 +18,7 @@ enum vtype {
 	V_STRMAP,   /* object of string values; min/max bound the entry count */
 	V_OBJECT,   /* any object */
 	V_ANY,      /* any JSON value */
+	V_STRARRAY, /* array of strings; min/max bound the count, check applies to each */
 };
 
 struct vfield {

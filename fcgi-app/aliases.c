@@ -13,6 +13,7 @@
 #include "ids.h"
 #include "jsonx.h"
 #include "num.h"
+#include "routing.h"
 #include "validate.h"
 
 static int check_alias_name(const char *s, char *why, size_t whysz)
@@ -233,7 +234,6 @@ int platform_aliases_delete(struct req *r)
 int alias_pick_version(struct req *r, const char *fn_id, const char *alias, long long *version)
 {
 	struct db_rows *rows = NULL;
-	char why[64];
 
 	if (db_query(r->conn->db, "SELECT version, routing FROM aliases WHERE function_id = ? AND name = ?",
 	             DB_ARGS(DB_STR(fn_id), DB_STR(alias)), &rows) != 0)
@@ -242,25 +242,7 @@ int alias_pick_version(struct req *r, const char *fn_id, const char *alias, long
 		db_rows_free(rows);
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "Alias %s not found", alias);
 	}
-	*version = db_ll(rows, 0, 0, 0);
-	const char *routing = db_val(rows, 0, 1);
-	json_object *w = routing ? json_parse_text(routing, strlen(routing), why, sizeof(why)) : NULL;
-	if (w && json_object_object_length(w) > 0) {
-		unsigned char rnd[4];
-		random_bytes(rnd, sizeof(rnd));
-		/* A uniform draw in [0, 100) against the cumulative weights. */
-		unsigned draw = ((unsigned)rnd[0] << 24 | (unsigned)rnd[1] << 16 | (unsigned)rnd[2] << 8 | rnd[3]) % 100;
-		unsigned acc = 0;
-		json_object_object_foreach(w, k, v) {
-			acc += (unsigned)json_object_get_int64(v);
-			long long ver;
-			if (draw < acc && parse_ll(k, 1, INT32_MAX, &ver) == 0) {
-				*version = ver;
-				break;
-			}
-		}
-	}
-	json_object_put(w);
+	*version = routing_pick(db_val(rows, 0, 1), db_ll(rows, 0, 0, 0));
 	db_rows_free(rows);
 	return 0;
 }

@@ -60,6 +60,7 @@ struct route {
 	unsigned roles;          /* roles allowed (API keys act as Admin + Developer) */
 	const char *rate_class;  /* per-identity limit class, NULL for none */
 	size_t max_body;         /* 0 for TF_MAX_BODY */
+	bool raw_body;           /* any bytes of any Content-Type (a public route's or a webhook's) */
 };
 
 /* Settings every thread reads, fixed after start-up. */
@@ -105,6 +106,8 @@ struct req {
 	/* The response. */
 	int status;
 	json_object *out;        /* body, owned; NULL for none */
+	struct buf raw_out;      /* instead of out: bytes as they are, their Content-Type among headers */
+	bool raw;
 	struct buf headers;      /* extra "Name: value\r\n" lines */
 };
 
@@ -122,6 +125,8 @@ const char *req_query(struct req *r, const char *name, char *out, size_t outsz);
 void req_add_header(struct req *r, const char *name, const char *fmt, ...) TF_PRINTF(3, 4);
 /* Sets a JSON response; takes ownership of body. Returns 0. */
 int req_reply(struct req *r, int status, json_object *body);
+/* Sets a response of bytes as they are (a function's HTTP answer); headers added with req_add_header. */
+int req_reply_raw(struct req *r, int status, const void *body, size_t len);
 /* The base URL clients reach this platform at, without a trailing slash. */
 void req_base_url(struct req *r, char *out, size_t n);
 /* Reads ?limit= (1-100, default 20) and ?offset=; adds details and returns -1 on bad values. */

@@ -24,6 +24,12 @@ static const char *reason_phrase(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -35,7 +41,9 @@ static const char *reason_phrase(int status)
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	default: return "Unknown";
 	}
 }
@@ -72,12 +80,14 @@ static void send_response(struct req *r)
 {
 	/* Formatted with our own buffer: libfcgi's printf knows only part of C's. */
 	struct buf head = BUF_INIT;
-	const char *body = r->out ? json_text(r->out) : NULL;
-	size_t blen = body ? strlen(body) : 0;
+	const char *body = r->raw ? (r->raw_out.data ? r->raw_out.data : "") : r->out ? json_text(r->out) : NULL;
+	size_t blen = r->raw ? r->raw_out.len : body ? strlen(body) : 0;
 
 	buf_printf(&head, "Status: %d %s\r\nX-Trace-Id: %s\r\n", r->status, reason_phrase(r->status),
 	           r->trace_id);
-	if (body)
+	if (r->raw)
+		buf_printf(&head, "Content-Length: %zu\r\n", blen);  /* its Content-Type is among the headers */
+	else if (body)
 		buf_printf(&head, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
 	buf_append(&head, r->headers.data ? r->headers.data : "", r->headers.len);
 	buf_puts(&head, "\r\n");
@@ -115,7 +125,7 @@ static int read_body(struct req *r)
 	if (cl && *cl && parse_ll(cl, 0, INT64_MAX, &n) != 0)
 		return tf_fail(&r->err, TF_E_VALIDATION, "Content-Length is not a number");
 	/* A request without a body (curl -X POST …/deploy) needs no Content-Type. */
-	if (n > 0 && check_content_type(r) != 0)
+	if (n > 0 && !r->route->raw_body && check_content_type(r) != 0)
 		return -1;
 	if ((unsigned long long)n > limit)
 		return tf_fail(&r->err, TF_E_TOO_LARGE, "Request body exceeds %zu bytes", limit);
@@ -217,6 +227,7 @@ void dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr)
 	log_request(&r);
 	json_object_put(r.out);
 	tf_error_reset(&r.err);
+	buf_free(&r.raw_out);
 	buf_free(&r.headers);
 	free(r.body);
 }

@@ -12,7 +12,16 @@
 	"SELECT id, tenant_id, name, description, runtime, handler, memory_mb, timeout_s, env,"   \
 	" tags, trigger_type, " CODE ", code_sha256, published_version, draft_changed, "           \
 	TS("deployed_at") ", owner_id, " TS("created_at") ", " TS("updated_at") ", next_version, max_retries," \
-	" max_event_age_s, reserved_concurrency FROM functions"
+	" max_event_age_s, reserved_concurrency,"                                                    \
+	" (SELECT IF(t.type = 'Http', CONCAT('/fn/', t.tenant_id, t.http_path), CONCAT('/hooks/', t.hook_token))" \
+	"  FROM triggers t WHERE t.function_id = functions.id AND t.type IN ('Http', 'Webhook')"        \
+	"  AND t.enabled = 1 ORDER BY t.type = 'Http' DESC, t.created_at, t.id LIMIT 1),"               \
+	TAU_SCHEDULE("scheduleExpression") ", " TAU_SCHEDULE("timezone")                              \
+	" FROM functions"
+/* A field of the config of the function's TauFunctions cron trigger. */
+#define TAU_SCHEDULE(field)                                                                          \
+	" (SELECT JSON_VALUE(t.config, '$." field "') FROM triggers t WHERE t.function_id = functions.id" \
+	"  AND t.type = 'Scheduled' AND t.origin = 'tau' LIMIT 1)"
 
 static const char SQL_BY_ID[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL";
 static const char SQL_BY_ID_LOCK[] = FN_COLUMNS("code") " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL FOR UPDATE";
@@ -30,7 +39,19 @@ static char *dup_or(const char *s, const char *def)
 	return s ? xstrdup(s) : def ? xstrdup(def) : NULL;
 }
 
-static void fn_from_row(const struct db_rows *rows, size_t i, struct fn *f)
+/* The public URL of the function's first enabled HTTP route, else of its webhook, when it has one. */
+static void set_url(struct req *r, struct fn *f, const char *path)
+{
+	char base[512];
+
+	f->url[0] = '\0';
+	if (path == NULL)
+		return;
+	req_base_url(r, base, sizeof(base));
+	snprintf(f->url, sizeof(f->url), "%s%s", base, path);
+}
+
+static void fn_from_row(struct req *r, const struct db_rows *rows, size_t i, struct fn *f)
 {
 	memset(f, 0, sizeof(*f));
 	copy(f->id, sizeof(f->id), db_val(rows, i, 0));
@@ -56,6 +77,9 @@ static void fn_from_row(const struct db_rows *rows, size_t i, struct fn *f)
 	f->max_retries = (int)db_ll(rows, i, 20, 2);
 	f->max_event_age_s = (int)db_ll(rows, i, 21, 21600);
 	f->reserved_concurrency = (int)db_ll(rows, i, 22, -1);
+	set_url(r, f, db_val(rows, i, 23));
+	copy(f->schedule, sizeof(f->schedule), db_val(rows, i, 24));
+	copy(f->timezone, sizeof(f->timezone), db_val(rows, i, 25));
 }
 
 int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, struct fn *f)
@@ -71,7 +95,7 @@ int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, 
 		db_rows_free(rows);
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "Function %s not found", key);
 	}
-	fn_from_row(rows, 0, f);
+	fn_from_row(r, rows, 0, f);
 	db_rows_free(rows);
 	return 0;
 }
@@ -102,6 +126,12 @@ json_object *fn_tau_json(const struct fn *f, bool with_code)
 	jadd_str(o, "handler", f->handler);
 	jadd_str(o, "description", f->description);
 	jadd_str(o, "trigger", f->trigger);
+	if (f->url[0])
+		jadd_str(o, "url", f->url);
+	if (f->schedule[0]) {
+		jadd_str(o, "schedule", f->schedule);
+		jadd_str(o, "timezone", f->timezone[0] ? f->timezone : "UTC");
+	}
 	jadd_raw(o, "envVars", f->env);
 	jadd_int(o, "timeout", f->timeout_s);
 	jadd_int(o, "memoryMB", f->memory_mb);
@@ -127,7 +157,7 @@ int fn_list_tau(struct req *r, json_object **out)
 	*out = json_object_new_array();
 	for (size_t i = 0; i < rows->nrows; i++) {
 		struct fn f;
-		fn_from_row(rows, i, &f);
+		fn_from_row(r, rows, i, &f);
 		json_object_array_add(*out, fn_tau_json(&f, false));
 		fn_free(&f);
 	}

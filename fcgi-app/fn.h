@@ -19,6 +19,9 @@ struct fn {
 	char runtime[16];
 	char handler[129];
 	char trigger[16];
+	char url[1100];        /* its first enabled HTTP route's public URL (else its webhook's), or "" */
+	char schedule[257];    /* the schedule of its TauFunctions cron trigger, or "" */
+	char timezone[65];     /* and that schedule's IANA zone, or "" (UTC) */
 	char owner[80];
 	char code_sha256[65];
 	char deployed_at[32];

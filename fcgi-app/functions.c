@@ -14,6 +14,7 @@
 #include "tenant.h"
 #include "num.h"
 #include "strfmt.h"
+#include "triggers.h"
 #include "validate.h"
 
 static int check_runtime(const char *s, char *why, size_t whysz)
@@ -46,6 +47,9 @@ static int check_trigger(const char *s, char *why, size_t whysz)
 	{ .name = "code", .type = V_STRING, .required = REQ, .min = 1, .max = TF_MAX_INLINE_CODE,   \
 	  .message = "must be 1 byte to 4 MB of source" },                                           \
 	{ .name = "trigger", .type = V_STRING, .min = 1, .max = 16, .check = check_trigger },      \
+	{ .name = "schedule", .type = V_STRING, .min = 1, .max = 256 },                            \
+	{ .name = "timezone", .type = V_STRING, .min = 1, .max = 64 },                             \
+	{ .name = "topic", .type = V_STRING, .min = 1, .max = 128 },                               \
 	{ .name = "description", .type = V_STRING, .min = 0, .max = 256 },                          \
 	{ .name = "envVars", .type = V_STRMAP, .min = 0, .max = TF_MAX_ENV_VARS,                    \
 	  .max_bytes = TF_MAX_ENV_BYTES, .check = check_env_key },                                   \
@@ -70,16 +74,84 @@ static int check_handler_for(struct req *r, const char *handler, const char *run
 	return 0;
 }
 
-/* Answers with the function as now stored. */
-static int reply_fn(struct req *r, int status, const char *id, bool with_code)
+/* Answers with the function as now stored; a webhook secret made just now is shown this once. */
+static int reply_fn(struct req *r, int status, const char *id, bool with_code, const char *secret)
 {
 	struct fn f;
 
 	if (fn_load(r, FN_BY_ID, id, false, &f) != 0)
 		return -1;
-	req_reply(r, status, fn_tau_json(&f, with_code));
+	json_object *o = fn_tau_json(&f, with_code);
+	if (secret && secret[0])
+		jadd_str(o, "webhookSecret", secret);
+	req_reply(r, status, o);
 	fn_free(&f);
 	return 0;
+}
+
+/* Tau's names for the fields of the trigger it makes, in the errors of its config. */
+static void tau_trigger_fields(struct req *r)
+{
+	static const char *const names[][2] = {
+		{ "config.scheduleExpression", "schedule" }, { "config.timezone", "timezone" },
+		{ "config.topic", "topic" }, { "config.httpPath", "name" },
+	};
+	size_t n = r->err.details ? json_object_array_length(r->err.details) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(r->err.details, i);
+		for (size_t k = 0; k < TF_ARRAY_LEN(names); k++)
+			if (jstr(d, "field") && strcmp(jstr(d, "field"), names[k][0]) == 0)
+				json_object_object_add(d, "field", json_object_new_string(names[k][1]));
+	}
+}
+
+/*
+ * The TauFunctions `trigger` field made real, inside the function's transaction:
+ * the function's one Tau-made trigger is replaced by one of this type. http is a
+ * public route at /fn/<tenant>/<name>; cron runs `schedule` (5-field Unix cron, or
+ * an AWS cron()/rate()/at()) in `timezone`; event listens on `topic` (the
+ * function's name by default); webhook gets a signed URL; manual, no trigger.
+ */
+static int tau_trigger_apply(struct req *r, const char *fn_id, const char *type, json_object *body, char *secret,
+                             size_t secretsz)
+{
+	struct fn f = { 0 };
+	json_object *config = json_object_new_object();
+	char id[TF_TRIGGER_ID_LEN + 1], path[80];
+	int rc = -1;
+
+	struct trigger_spec sp = { .tau = true, .config = config };
+	if (trigger_type_parse(type, &sp.type) != 0 || fn_load(r, FN_BY_ID, fn_id, true, &f) != 0)
+		goto out;
+	if (sp.type != TRIG_SCHEDULED && jget(body, "schedule")) {
+		tf_detail(&r->err, "schedule", "is for trigger cron only");
+		tf_fail(&r->err, TF_E_VALIDATION, "Request validation failed");
+		goto out;
+	}
+	if (sp.type == TRIG_SCHEDULED && jstr(body, "schedule") == NULL && f.schedule[0] == '\0') {
+		tf_detail(&r->err, "schedule", "is required with trigger cron: a cron expression such as \"0 2 * * *\"");
+		tf_fail(&r->err, TF_E_VALIDATION, "Request validation failed");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/%s", f.name);
+	if (sp.type == TRIG_HTTP)
+		jadd_str(config, "httpPath", path);
+	if (sp.type == TRIG_SCHEDULED) {
+		jadd_str(config, "scheduleExpression", jstr(body, "schedule") ? jstr(body, "schedule") : f.schedule);
+		if (jstr(body, "timezone"))
+			jadd_str(config, "timezone", jstr(body, "timezone"));
+	}
+	if (sp.type == TRIG_EVENT)
+		jadd_str(config, "topic", jstr(body, "topic") ? jstr(body, "topic") : f.name);
+	if (trigger_remove_tau(r, &f) != 0 || (sp.type != TRIG_MANUAL && trigger_add(r, &f, &sp, id, secret, secretsz) != 0)) {
+		tau_trigger_fields(r);
+		goto out;
+	}
+	rc = 0;
+out:
+	fn_free(&f);
+	json_object_put(config);
+	return rc;
 }
 
 /* What both surfaces store when they create a function. */
@@ -115,7 +187,8 @@ static bool changes_code_or_config(const struct fn_spec *sp)
  * its fn_ id. Inline code is packed and stored with it; without code the
  * function waits for its first version.
  */
-static int fn_insert(struct req *r, const struct fn_spec *sp, char id[TF_FN_ID_LEN + 1])
+static int fn_insert(struct req *r, const struct fn_spec *sp, char id[TF_FN_ID_LEN + 1], json_object *tau_body,
+                     char *secret, size_t secretsz)
 {
 	const struct plan_limits *limits;
 	const struct runtime_info *rt = runtime_find(sp->runtime);
@@ -150,6 +223,9 @@ static int fn_insert(struct req *r, const struct fn_spec *sp, char id[TF_FN_ID_L
 		}
 		goto rollback;
 	}
+	/* A TauFunctions function has its trigger from the start (http unless it says otherwise). */
+	if (tau_body && tau_trigger_apply(r, id, sp->trigger ? sp->trigger : "http", tau_body, secret, secretsz) != 0)
+		goto rollback;
 	if (db_commit(db) != 0)
 		return req_db_fail(r, "create commit");
 	return 0;
@@ -181,8 +257,9 @@ int tau_functions_create(struct req *r)
 		.timeout_s = jint(body, "timeout", TF_DEFAULT_TIMEOUT_S), .max_retries = -1,
 		.reserved_concurrency = RESERVED_NONE,
 	};
-	if (fn_insert(r, &sp, id) == 0)
-		rc = reply_fn(r, 201, id, false);
+	char secret[TF_HOOK_SECRET_LEN + 16] = "";
+	if (fn_insert(r, &sp, id, body, secret, sizeof(secret)) == 0)
+		rc = reply_fn(r, 201, id, false, secret);
 out:
 	json_object_put(body);
 	return rc;
@@ -203,7 +280,7 @@ int tau_functions_list(struct req *r)
 /* GET /saas/api/v1/sdk/tau/functions/:id — Functions — CRUD */
 int tau_functions_get(struct req *r)
 {
-	return reply_fn(r, 200, r->params[0], true);
+	return reply_fn(r, 200, r->params[0], true, NULL);
 }
 
 /*
@@ -213,7 +290,18 @@ int tau_functions_get(struct req *r)
  * code, handler or runtime changes, as the package names its file after them.
  * f gets the function as it was.
  */
-static int fn_update(struct req *r, enum fn_lookup by, const char *key, const struct fn_spec *sp, struct fn *f)
+/* Whether a TauFunctions update changes what its trigger is (a renamed http route moves with its name). */
+static bool tau_trigger_changes(json_object *tau_body, const struct fn_spec *sp, const struct fn *f)
+{
+	if (tau_body == NULL)
+		return false;
+	const char *type = sp->trigger ? sp->trigger : f->trigger;
+	return sp->trigger || jget(tau_body, "schedule") || jget(tau_body, "timezone") || jget(tau_body, "topic") ||
+	       (sp->name && strcmp(sp->name, f->name) != 0 && strcmp(type, "http") == 0);
+}
+
+static int fn_update(struct req *r, enum fn_lookup by, const char *key, const struct fn_spec *sp, struct fn *f,
+                     json_object *tau_body, char *secret, size_t secretsz)
 {
 	struct db *db = r->conn->db;
 	char sha[65];
@@ -255,6 +343,9 @@ static int fn_update(struct req *r, enum fn_lookup by, const char *key, const st
 		}
 		goto rollback;
 	}
+	if (tau_trigger_changes(tau_body, sp, f) &&
+	    tau_trigger_apply(r, f->id, sp->trigger ? sp->trigger : f->trigger, tau_body, secret, secretsz) != 0)
+		goto rollback;
 	if (db_commit(db) != 0)
 		return req_db_fail(r, "update commit");
 	cache_drop_function(r, f->id);
@@ -279,8 +370,9 @@ int tau_functions_update(struct req *r)
 		.code = jstr(body, "code"), .memory_mb = jint(body, "memoryMB", 0), .timeout_s = jint(body, "timeout", 0),
 		.max_retries = -1, .reserved_concurrency = RESERVED_UNCHANGED,
 	};
-	if (fn_update(r, FN_BY_ID, r->params[0], &sp, &f) == 0)
-		rc = reply_fn(r, 200, f.id, false);
+	char secret[TF_HOOK_SECRET_LEN + 16] = "";
+	if (fn_update(r, FN_BY_ID, r->params[0], &sp, &f, body, secret, sizeof(secret)) == 0)
+		rc = reply_fn(r, 200, f.id, false, secret);
 out:
 	fn_free(&f);
 	json_object_put(body);
@@ -298,6 +390,9 @@ int tau_functions_delete(struct req *r)
 		return req_db_fail(r, "function delete");
 	if (n == 0)
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "Function %s not found", r->params[0]);
+	/* Its routes, schedules and topics stop at once, and its route is free for a new function. */
+	if (db_exec(r->conn->db, "DELETE FROM triggers WHERE function_id = ?", DB_ARGS(DB_STR(r->params[0])), NULL) != 0)
+		return req_db_fail(r, "function triggers delete");
 	cache_drop_function(r, r->params[0]);
 	json_object *out = json_object_new_object();
 	jadd_bool(out, "deleted", true);
@@ -380,7 +475,7 @@ int platform_functions_create(struct req *r)
 	};
 	if (sp.reserved_concurrency == RESERVED_UNCHANGED)
 		sp.reserved_concurrency = RESERVED_NONE;
-	if (fn_insert(r, &sp, id) == 0)
+	if (fn_insert(r, &sp, id, NULL, NULL, 0) == 0)
 		rc = reply_platform(r, 201, sp.name, false);
 out:
 	json_object_put(body);
@@ -495,7 +590,7 @@ int platform_functions_update(struct req *r)
 		.max_retries = jint(body, "maxRetries", -1), .max_event_age_s = jint(body, "maxEventAgeSeconds", 0),
 		.reserved_concurrency = reserved_of(body),
 	};
-	if (fn_update(r, FN_BY_NAME, r->params[0], &sp, &f) == 0)
+	if (fn_update(r, FN_BY_NAME, r->params[0], &sp, &f, NULL, NULL, 0) == 0)
 		rc = reply_platform(r, 200, f.name, true);
 out:
 	fn_free(&f);
@@ -525,6 +620,7 @@ int platform_functions_delete(struct req *r)
 		goto rollback;
 	}
 	if (db_exec(db, "UPDATE functions SET deleted_at = NOW(3) WHERE id = ?", DB_ARGS(DB_STR(f.id)), NULL) != 0 ||
+	    db_exec(db, "DELETE FROM triggers WHERE function_id = ?", DB_ARGS(DB_STR(f.id)), NULL) != 0 ||
 	    db_commit(db) != 0) {
 		req_db_fail(r, "function delete");
 		goto rollback;

@@ -62,6 +62,18 @@ int platform_invocation_logs(struct req *r);
 int platform_invocation_get(struct req *r);
 int platform_dead_letters(struct req *r);
 int platform_redrive(struct req *r);
+int platform_triggers_create(struct req *r);
+int platform_triggers_list(struct req *r);
+int platform_triggers_get(struct req *r);
+int platform_triggers_enable(struct req *r);
+int platform_triggers_disable(struct req *r);
+int platform_triggers_delete(struct req *r);
+int platform_triggers_rotate_secret(struct req *r);
+/* events.c */
+int platform_events_publish(struct req *r);
+/* fnroute.c: public HTTP routes; webhook.c: signed deliveries */
+int fn_route_serve(struct req *r);
+int webhook_deliver(struct req *r);
 int platform_runners_list(struct req *r);
 int platform_runners_get(struct req *r);
 

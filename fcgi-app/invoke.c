@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "handlers.h"
 #include "invoke.h"
+#include "job_version.h"
 #include "aliases.h"
 #include "asyncq.h"
 #include "concurrency.h"
@@ -21,6 +22,7 @@
 #include "jsonx.h"
 #include "keys.h"
 #include "log.h"
+#include "num.h"
 #include "runtimes.h"
 #include "tenant.h"
 #include "timefmt.h"
@@ -322,12 +324,16 @@ static int was_stored(struct req *r, const char *request_id)
 	}
 }
 
-int invoke_async(struct req *r, struct job *j)
+/*
+ * Accepts an asynchronous invocation without answering: 0 when committed (the
+ * platform owes it a run), 1 when a repeated Idempotency-Key was answered with the
+ * first request's id, -1 with r->err set.
+ */
+static int async_accept(struct req *r, struct job *j, const char *idem)
 {
 	struct db *db = r->conn->db;
-	const char *idem = NULL;
 
-	if (idempotency_key(r, &idem) != 0 || runtimes_check(r, j->runtime) != 0)
+	if (runtimes_check(r, j->runtime) != 0)
 		return -1;
 	uuid_v4(j->request_id);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
@@ -338,7 +344,7 @@ int invoke_async(struct req *r, struct job *j)
 	/* A repeat is answered before any limit: it asks for nothing new. */
 	int seen = idem ? replay(r, j, idem, false) : 1;
 	if (seen != 1)
-		return seen;
+		return seen == 0 ? 1 : -1;
 	if (async_admit(r, j) != 0)
 		return -1;
 	char *text = job_to_json(j);
@@ -371,7 +377,7 @@ int invoke_async(struct req *r, struct job *j)
 		free(text);
 		async_unadmit(r, j);
 		if (idem && db_is_duplicate(db))
-			return replay(r, j, idem, true);  /* the same key, accepted a moment ago */
+			return replay(r, j, idem, true) == 0 ? 1 : -1;  /* the same key, accepted a moment ago */
 		return req_db_fail(r, "queue invocation");
 	}
 	/*
@@ -383,44 +389,38 @@ int invoke_async(struct req *r, struct job *j)
 		log_fields(TFLOG_WARN, "async job left to the sweep", "requestId", j->request_id, "error",
 		           rds_error(r->conn->rds), NULL);
 	free(text);
+	return 0;
+}
+
+int invoke_async(struct req *r, struct job *j)
+{
+	const char *idem = NULL;
+
+	if (idempotency_key(r, &idem) != 0)
+		return -1;
+	int rc = async_accept(r, j, idem);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	json_object *o = json_object_new_object();
 	jadd_str(o, "requestId", j->request_id);
 	jadd_str(o, "status", "Queued");
 	return req_reply(r, 202, o);
 }
 
+int invoke_async_quiet(struct req *r, struct job *j)
+{
+	return async_accept(r, j, NULL) == 0 ? 0 : -1;
+}
+
 /* Fills the job with version n of a function the caller may see (fn_id already checked). */
 static int load_version(struct req *r, const char *fn_id, const char *fn_name, long long n, struct job *j)
 {
-	struct db_rows *rows = NULL;
-	char why[64];
-
-	if (db_query(r->conn->db,
-	             "SELECT v.code_sha256, v.runtime, v.handler, v.memory_mb, v.timeout_s, v.env, f.max_retries,"
-	             " f.max_event_age_s, f.reserved_concurrency FROM versions v JOIN functions f ON f.id = v.function_id"
-	             " WHERE v.function_id = ? AND v.number = ?",
-	             DB_ARGS(DB_STR(fn_id), DB_INT(n)), &rows) != 0)
+	int rc = job_load_version(r->conn->db, fn_id, n, j);
+	if (rc < 0)
 		return req_db_fail(r, "version lookup");
-	if (rows->nrows == 0) {
-		db_rows_free(rows);
+	if (rc > 0)
 		return tf_fail(&r->err, TF_E_NOT_FOUND, "Version %lld of %s not found", n, fn_name);
-	}
-	const char *env = db_val(rows, 0, 5);
-	snprintf(j->function_id, sizeof(j->function_id), "%s", fn_id);
 	snprintf(j->function_name, sizeof(j->function_name), "%s", fn_name);
-	j->version = (int)n;
-	snprintf(j->code_sha256, sizeof(j->code_sha256), "%s", db_val(rows, 0, 0));
-	snprintf(j->runtime, sizeof(j->runtime), "%s", db_val(rows, 0, 1));
-	snprintf(j->handler, sizeof(j->handler), "%s", db_val(rows, 0, 2));
-	j->memory_mb = (int)db_ll(rows, 0, 3, TF_DEFAULT_MEMORY_MB);
-	j->timeout_s = (int)db_ll(rows, 0, 4, TF_DEFAULT_TIMEOUT_S);
-	j->max_retries = (int)db_ll(rows, 0, 6, 2);
-	j->max_event_age_s = (int)db_ll(rows, 0, 7, 21600);
-	j->reserved_concurrency = (int)db_ll(rows, 0, 8, -1);
-	j->env = json_parse_text(env, strlen(env), why, sizeof(why));
-	if (j->env == NULL)
-		j->env = json_object_new_object();
-	db_rows_free(rows);
 	return 0;
 }
 
@@ -643,6 +643,21 @@ static int platform_payload(struct req *r, json_object *body, char **out)
 	int rc = payload_text(r, v, out);
 	json_object_put(v);
 	return rc;
+}
+
+int invoke_load_target(struct req *r, const char *fn_id, const char *fn_name, const char *target, struct job *j)
+{
+	long long version;
+
+	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
+	if (target == NULL || target[0] == '\0')
+		return load_published(r, FN_BY_ID, fn_id, j);
+	if (parse_ll(target, 1, INT32_MAX, &version) == 0)
+		return load_version(r, fn_id, fn_name, version, j);
+	if (alias_pick_version(r, fn_id, target, &version) != 0 || load_version(r, fn_id, fn_name, version, j) != 0)
+		return -1;
+	snprintf(j->alias, sizeof(j->alias), "%s", target);
+	return 0;
 }
 
 /* Resolves the version the request names (alias, else the published one) into the job. */

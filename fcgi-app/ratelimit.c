@@ -25,6 +25,7 @@ static struct rate_class classes[] = {
 	{ "read", 60, false },
 	{ "write", 20, false },
 	{ "delete", 10, false },
+	{ "toggle", 30, false },
 	{ "invoke", 10000, true },
 };
 

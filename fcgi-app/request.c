@@ -82,9 +82,21 @@ void req_add_header(struct req *r, const char *name, const char *fmt, ...)
 
 int req_reply(struct req *r, int status, json_object *body)
 {
+	r->raw = false;
 	json_object_put(r->out);
 	r->status = status;
 	r->out = body;
+	return 0;
+}
+
+int req_reply_raw(struct req *r, int status, const void *body, size_t len)
+{
+	json_object_put(r->out);
+	r->out = NULL;
+	r->status = status;
+	r->raw = true;
+	buf_reset(&r->raw_out);
+	buf_append(&r->raw_out, body, len);
 	return 0;
 }
 

@@ -16,62 +16,75 @@
 #define WATCHERS (ROLE_ADMIN | ROLE_VIEWER)       /* "Admin, Viewer" */
 
 static const struct route routes[] = {
-	{ "GET", "/health", health_get, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
+	{ "GET", "/health", health_get, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0, false },
 
 	/* TauFunctions: signup, plan, keys */
-	{ "POST", "/api/signup", tau_signup, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
-	{ "GET", "/api/signup/limits", tau_signup_limits, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0 },
-	{ "POST", "/api/billing/upgrade", tau_billing_upgrade, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0 },
-	{ "GET", "/api/account", tau_account_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "POST", "/api/keys", tau_keys_create, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0 },
-	{ "GET", "/api/keys", tau_keys_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "read", 0 },
-	{ "DELETE", "/api/keys/{id}", tau_keys_delete, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "delete", 0 },
+	{ "POST", "/api/signup", tau_signup, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0, false },
+	{ "GET", "/api/signup/limits", tau_signup_limits, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0, false },
+	{ "POST", "/api/billing/upgrade", tau_billing_upgrade, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0, false },
+	{ "GET", "/api/account", tau_account_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "POST", "/api/keys", tau_keys_create, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0, false },
+	{ "GET", "/api/keys", tau_keys_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "read", 0, false },
+	{ "DELETE", "/api/keys/{id}", tau_keys_delete, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "delete", 0, false },
 
 	/* TauFunctions: functions by fn_ id */
-	{ "POST", TAU "/functions", tau_functions_create, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "create", 0 },
-	{ "GET", TAU "/functions", tau_functions_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "GET", TAU "/functions/{id}", tau_functions_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "PUT", TAU "/functions/{id}", tau_functions_update, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "write", 0 },
-	{ "DELETE", TAU "/functions/{id}", tau_functions_delete, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "delete", 0 },
-	{ "POST", TAU "/functions/{id}/deploy", tau_functions_deploy, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "write", 0 },
-	{ "POST", TAU "/functions/{id}/invoke", tau_functions_invoke, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "invoke", 0 },
-	{ "GET", TAU "/functions/{id}/stats", tau_functions_stats, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "GET", TAU "/functions/{id}/logs", tau_functions_logs, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "GET", TAU "/runtimes", tau_runtimes_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "POST", TAU "/functions", tau_functions_create, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "create", 0, false },
+	{ "GET", TAU "/functions", tau_functions_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", TAU "/functions/{id}", tau_functions_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "PUT", TAU "/functions/{id}", tau_functions_update, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "write", 0, false },
+	{ "DELETE", TAU "/functions/{id}", tau_functions_delete, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "delete", 0, false },
+	{ "POST", TAU "/functions/{id}/deploy", tau_functions_deploy, TF_SURFACE_TAU, AUTH_ANY, WRITERS, "write", 0, false },
+	{ "POST", TAU "/functions/{id}/invoke", tau_functions_invoke, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "invoke", 0, false },
+	{ "GET", TAU "/functions/{id}/stats", tau_functions_stats, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", TAU "/functions/{id}/logs", tau_functions_logs, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", TAU "/runtimes", tau_runtimes_list, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false },
 
 	/* The platform API, each with its reference's "Authorization" line. */
-	{ "POST", V1 "/authentication/login", platform_login, P, AUTH_NONE, 0, NULL, 0 },
-	{ "POST", V1 "/users", platform_users_create, P, AUTH_ANY, ROLE_ADMIN, "write", 0 },
-	{ "GET", V1 "/users", platform_users_list, P, AUTH_ANY, ROLE_ADMIN, "read", 0 },
-	{ "DELETE", V1 "/users/{username}", platform_users_delete, P, AUTH_ANY, ROLE_ADMIN, "delete", 0 },
-	{ "PUT", V1 "/users/{username}/password", platform_users_password, P, AUTH_ANY, ROLE_ADMIN, "write", 0 },
+	{ "POST", V1 "/authentication/login", platform_login, P, AUTH_NONE, 0, NULL, 0, false },
+	{ "POST", V1 "/users", platform_users_create, P, AUTH_ANY, ROLE_ADMIN, "write", 0, false },
+	{ "GET", V1 "/users", platform_users_list, P, AUTH_ANY, ROLE_ADMIN, "read", 0, false },
+	{ "DELETE", V1 "/users/{username}", platform_users_delete, P, AUTH_ANY, ROLE_ADMIN, "delete", 0, false },
+	{ "PUT", V1 "/users/{username}/password", platform_users_password, P, AUTH_ANY, ROLE_ADMIN, "write", 0, false },
 
-	{ "POST", V1 "/functions", platform_functions_create, P, AUTH_ANY, WRITERS, "create", 0 },
-	{ "GET", V1 "/functions", platform_functions_list, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "GET", V1 "/functions/{name}", platform_functions_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "PUT", V1 "/functions/{name}", platform_functions_update, P, AUTH_ANY, WRITERS, "write", 0 },
-	{ "DELETE", V1 "/functions/{name}", platform_functions_delete, P, AUTH_ANY, ROLE_ADMIN, "delete", 0 },
-	{ "GET", V1 "/functions/{name}/metrics", platform_functions_metrics, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "POST", V1 "/functions", platform_functions_create, P, AUTH_ANY, WRITERS, "create", 0, false },
+	{ "GET", V1 "/functions", platform_functions_list, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", V1 "/functions/{name}", platform_functions_get, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "PUT", V1 "/functions/{name}", platform_functions_update, P, AUTH_ANY, WRITERS, "write", 0, false },
+	{ "DELETE", V1 "/functions/{name}", platform_functions_delete, P, AUTH_ANY, ROLE_ADMIN, "delete", 0, false },
+	{ "GET", V1 "/functions/{name}/metrics", platform_functions_metrics, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
 
-	{ "POST", V1 "/functions/{name}/versions", platform_versions_create, P, AUTH_ANY, WRITERS, "write", TF_MAX_VERSION_BODY },
-	{ "GET", V1 "/functions/{name}/versions", platform_versions_list, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "GET", V1 "/functions/{name}/versions/{version}", platform_versions_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "DELETE", V1 "/functions/{name}/versions/{version}", platform_versions_delete, P, AUTH_ANY, WRITERS, "delete", 0 },
+	{ "POST", V1 "/functions/{name}/versions", platform_versions_create, P, AUTH_ANY, WRITERS, "write", TF_MAX_VERSION_BODY, false },
+	{ "GET", V1 "/functions/{name}/versions", platform_versions_list, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", V1 "/functions/{name}/versions/{version}", platform_versions_get, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "DELETE", V1 "/functions/{name}/versions/{version}", platform_versions_delete, P, AUTH_ANY, WRITERS, "delete", 0, false },
 
-	{ "POST", V1 "/functions/{name}/aliases", platform_aliases_create, P, AUTH_ANY, WRITERS, "write", 0 },
-	{ "GET", V1 "/functions/{name}/aliases/{alias}", platform_aliases_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "PUT", V1 "/functions/{name}/aliases/{alias}", platform_aliases_update, P, AUTH_ANY, OPERATORS, "write", 0 },
-	{ "DELETE", V1 "/functions/{name}/aliases/{alias}", platform_aliases_delete, P, AUTH_ANY, OPERATORS, "delete", 0 },
+	{ "POST", V1 "/functions/{name}/aliases", platform_aliases_create, P, AUTH_ANY, WRITERS, "write", 0, false },
+	{ "GET", V1 "/functions/{name}/aliases/{alias}", platform_aliases_get, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "PUT", V1 "/functions/{name}/aliases/{alias}", platform_aliases_update, P, AUTH_ANY, OPERATORS, "write", 0, false },
+	{ "DELETE", V1 "/functions/{name}/aliases/{alias}", platform_aliases_delete, P, AUTH_ANY, OPERATORS, "delete", 0, false },
 
-	{ "POST", V1 "/functions/{name}/invoke", platform_functions_invoke, P, AUTH_ANY, ROLE_ALL, "invoke", 0 },
-	{ "POST", V1 "/functions/{name}/invoke-async", platform_functions_invoke_async, P, AUTH_ANY, ROLE_ALL, "invoke", 0 },
-	{ "GET", V1 "/functions/{name}/invocations/{requestId}", platform_invocation_get, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "GET", V1 "/functions/{name}/invocations/{requestId}/logs", platform_invocation_logs, P, AUTH_ANY, ROLE_ALL, "read", 0 },
-	{ "POST", V1 "/functions/{name}/invocations/{requestId}/redrive", platform_redrive, P, AUTH_ANY, OPERATORS, "write", 0 },
-	{ "GET", V1 "/functions/{name}/dead-letters", platform_dead_letters, P, AUTH_ANY, ROLE_ALL, "read", 0 },
+	{ "POST", V1 "/functions/{name}/invoke", platform_functions_invoke, P, AUTH_ANY, ROLE_ALL, "invoke", 0, false },
+	{ "POST", V1 "/functions/{name}/invoke-async", platform_functions_invoke_async, P, AUTH_ANY, ROLE_ALL, "invoke", 0, false },
+	{ "GET", V1 "/functions/{name}/invocations/{requestId}", platform_invocation_get, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", V1 "/functions/{name}/invocations/{requestId}/logs", platform_invocation_logs, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "POST", V1 "/functions/{name}/invocations/{requestId}/redrive", platform_redrive, P, AUTH_ANY, OPERATORS, "write", 0, false },
+	{ "GET", V1 "/functions/{name}/dead-letters", platform_dead_letters, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
 
-	{ "GET", V1 "/runners", platform_runners_list, P, AUTH_ANY, WATCHERS, "read", 0 },
-	{ "GET", V1 "/runners/{nodeId}", platform_runners_get, P, AUTH_ANY, WATCHERS, "read", 0 },
+	{ "POST", V1 "/functions/{name}/triggers", platform_triggers_create, P, AUTH_ANY, WRITERS, "create", 0, false },
+	{ "GET", V1 "/functions/{name}/triggers", platform_triggers_list, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", V1 "/functions/{name}/triggers/{id}", platform_triggers_get, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "PUT", V1 "/functions/{name}/triggers/{id}/enable", platform_triggers_enable, P, AUTH_ANY, WRITERS, "toggle", 0, false },
+	{ "PUT", V1 "/functions/{name}/triggers/{id}/disable", platform_triggers_disable, P, AUTH_ANY, WRITERS, "toggle", 0, false },
+	{ "POST", V1 "/functions/{name}/triggers/{id}/secret", platform_triggers_rotate_secret, P, AUTH_ANY, WRITERS, "toggle", 0, false },
+	{ "DELETE", V1 "/functions/{name}/triggers/{id}", platform_triggers_delete, P, AUTH_ANY, WRITERS, "delete", 0, false },
+	{ "POST", V1 "/events", platform_events_publish, P, AUTH_ANY, ROLE_ALL, "invoke", 0, false },
+
+	/* What triggers reach: a tenant's public routes (any method) and webhooks, any bytes. */
+	{ "*", "/fn/{tenant}/*", fn_route_serve, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, TF_MAX_BODY, true },
+	{ "POST", "/hooks/{token}", webhook_deliver, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, TF_MAX_BODY, true },
+
+	{ "GET", V1 "/runners", platform_runners_list, P, AUTH_ANY, WATCHERS, "read", 0, false },
+	{ "GET", V1 "/runners/{nodeId}", platform_runners_get, P, AUTH_ANY, WATCHERS, "read", 0, false },
 };
 
 enum tf_surface surface_of_path(const char *path)
@@ -90,6 +103,11 @@ static bool matches(const char *pattern, const char *path, struct req *r)
 		if (*p != '/' || *s != '/')
 			return false;
 		p++, s++;
+		if (p[0] == '*' && p[1] == '\0') {
+			p++;  /* a trailing "*" takes the rest of the path, its handler reads it */
+			s += strlen(s);
+			break;
+		}
 		const char *pe = strchr(p, '/'), *se = strchr(s, '/');
 		size_t pl = pe ? (size_t)(pe - p) : strlen(p);
 		size_t sl = se ? (size_t)(se - s) : strlen(s);
@@ -117,7 +135,7 @@ const struct route *route_match(const char *method, const char *path, struct req
 		if (!matches(routes[i].pattern, path, r))
 			continue;
 		*path_known = true;
-		if (strcmp(routes[i].method, method) == 0)
+		if (strcmp(routes[i].method, method) == 0 || strcmp(routes[i].method, "*") == 0)
 			return &routes[i];
 	}
 	return NULL;

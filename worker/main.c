@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "hostinfo.h"
 #include "log.h"
+#include "plan.h"
 #include "settings.h"
 #include "strfmt.h"
 #include "timefmt.h"
@@ -201,6 +202,7 @@ int main(int argc, char **argv)
 	W.cfg = cfg;
 	W.started_ms = now_ms();
 	load_settings();
+	plan_configure(cfg);  /* scheduled invocations run under their tenant's plan */
 	setup_dirs();
 	/* Without its walls no sandbox starts: the limits are walls, not options. */
 	W.cgroups = cgroup_init(config_str(cfg, "sandbox", "cgroup_root", "/sys/fs/cgroup"), W.id);

@@ -126,6 +126,8 @@ static int purge_function(struct db *db, const char *id)
 		"DELETE FROM version_stats WHERE function_id = ?",
 		"DELETE FROM aliases WHERE function_id = ?",
 		"DELETE FROM deployments WHERE function_id = ?",
+		"DELETE FROM trigger_ticks WHERE trigger_id IN (SELECT id FROM triggers WHERE function_id = ?)",
+		"DELETE FROM triggers WHERE function_id = ?",
 		"DELETE FROM versions WHERE function_id = ?",
 		"DELETE FROM functions WHERE id = ? AND deleted_at IS NOT NULL",
 	};
@@ -231,6 +233,7 @@ void scheduler_tick(struct rds *rds, struct db *db)
 {
 	if (!leader(rds))
 		return;
+	cron_tick(rds, db);
 	sweep(rds, db);
 	upkeep(rds, db);
 	purge(db);

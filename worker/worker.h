@@ -230,6 +230,8 @@ void outcome_begin(const struct job *j, struct outcome *oc);
 void *async_main(void *arg);
 /* Keeps this runner's running async entries its own (called from the heartbeat). */
 void async_touch(struct rds *rds);
+/* cron.c: the leader fires the Scheduled triggers that are due. */
+void cron_tick(struct rds *rds, struct db *db);
 /* The leader's duties: re-queues accepted invocations a stream does not hold. */
 void scheduler_tick(struct rds *rds, struct db *db);
 

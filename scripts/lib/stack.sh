@@ -213,6 +213,17 @@ start_second_worker() { # dir
 		start_daemon "$dir" tf-worker-b "$TF_BUILD/worker/tf-worker"
 }
 
+# For failover tests: kills whichever worker holds the cluster's leader lock.
+kill_leader() { # dir
+	local dir=$1 id
+	id=$(redis-cli -s "$dir/run/redis.sock" GET tf:leader) || return 1
+	case $id in
+	*-b) kill_one "$dir" tf-worker-b ;;
+	runner-*) kill_one "$dir" tf-worker ;;
+	*) return 1 ;;
+	esac
+}
+
 stack_stop() { # dir
 	local p
 	for p in tf-worker-b "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done

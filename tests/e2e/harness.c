@@ -93,6 +93,7 @@ static void release_all(void)
 }
 
 static const char *extra_header;  /* one more header for the next request, if set */
+static const char *extra_header2; /* and another */
 static long timeout_s = 120;
 
 void http_timeout(long seconds)
@@ -110,6 +111,32 @@ struct resp *http_typed(const char *method, const char *path, const char *auth_h
 	snprintf(line, sizeof(line), "Content-Type:%s%s", type ? " " : "", type ? type : "");
 	content_type = line;
 	struct resp *r = http_raw(method, path, auth_header, body, body ? strlen(body) : 0);
+	content_type = "Content-Type: application/json";
+	return r;
+}
+
+struct resp *http_with_two_headers(const char *method, const char *path, const char *h1, const char *h2)
+{
+	extra_header = h1, extra_header2 = h2;
+	struct resp *r = http_raw(method, path, NULL, NULL, 0);
+	extra_header = extra_header2 = NULL;
+	return r;
+}
+
+struct resp *http_post_with_two_headers(const char *path, const char *body, const char *h1, const char *h2)
+{
+	extra_header = h1, extra_header2 = h2;
+	struct resp *r = http_raw("POST", path, NULL, body, strlen(body));
+	extra_header = extra_header2 = NULL;
+	return r;
+}
+
+struct resp *http_raw_typed(const char *method, const char *path, const char *type, const char *body, size_t len)
+{
+	char line[512];
+	snprintf(line, sizeof(line), "Content-Type: %s", type);
+	content_type = line;
+	struct resp *r = http_raw(method, path, NULL, body, len);
 	content_type = "Content-Type: application/json";
 	return r;
 }
@@ -143,6 +170,8 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 		h = curl_slist_append(h, auth_header);
 	if (extra_header)
 		h = curl_slist_append(h, extra_header);
+	if (extra_header2)
+		h = curl_slist_append(h, extra_header2);
 	if (body) {
 		h = curl_slist_append(h, content_type);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
@@ -447,20 +476,29 @@ const char *stack_config(const char *key, char *out, size_t n)
 	return found;
 }
 
-long long stack_sql_number(const char *query)
+const char *stack_sql_text(const char *query, char *out, size_t n)
 {
 	char cmd[4096];
-	long long v = -1;
 
+	out[0] = '\0';
 	snprintf(cmd, sizeof(cmd), "mariadb --no-defaults -S '%s/run/mysql.sock' -u root taufunctions -N -B -e \"%s\"",
 	         getenv("TF_STACK_DIR"), query);
 	FILE *p = popen(cmd, "r");
 	if (p == NULL)
-		return -1;
-	if (fscanf(p, "%lld", &v) != 1)
-		v = -1;
+		return out;
+	if (fgets(out, (int)n, p) == NULL)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
 	pclose(p);
-	return v;
+	return out;
+}
+
+long long stack_sql_number(const char *query)
+{
+	char text[64], *end;
+	stack_sql_text(query, text, sizeof(text));
+	long long v = strtoll(text, &end, 10);
+	return end == text ? -1 : v;
 }
 
 void unique(const char *prefix, char *out, size_t n)
@@ -531,7 +569,7 @@ static const struct suite *const suites[] = {
 	&suite_newcomer, &suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
-	&suite_limits, &suite_engine, &suite_records, &suite_walls, &suite_fairness, &suite_packages, &suite_input, &suite_http_edges, &suite_runtime_py312, &suite_storage, &suite_tenant_walls,
+	&suite_limits, &suite_engine, &suite_records, &suite_walls, &suite_fairness, &suite_packages, &suite_input, &suite_http_edges, &suite_runtime_py312, &suite_storage, &suite_tenant_walls, &suite_triggers,
 	&suite_faults, &suite_async, &suite_outcomes,  /* last: they stop and start parts of the stack */
 };
 
@@ -578,4 +616,16 @@ int main(void)
 	curl_easy_cleanup(curl);
 	curl_global_cleanup();
 	return bad ? 1 : 0;
+}
+
+struct resp *await_invocation(const char *key, const char *fn, const char *rid, int seconds)
+{
+	struct resp *r = NULL;
+	for (int i = 0; i < seconds * 10; i++) {
+		r = httpf("GET", key, NULL, "/api/v1/functions/%s/invocations/%s", fn, rid);
+		if (jis(r->json, "status", "Succeeded") || jis(r->json, "status", "DeadLettered") || jis(r->json, "status", "Failed"))
+			break;
+		sleep_ms(100);
+	}
+	return r;
 }

@@ -33,7 +33,7 @@ extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invo
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
 	suite_engine,
-	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges, suite_runtime_py312, suite_storage, suite_tenant_walls;
+	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges, suite_runtime_py312, suite_storage, suite_tenant_walls, suite_triggers;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -84,6 +84,12 @@ struct resp *http_wire(const char *request, size_t len);
 /* A request whose body is declared with Content-Type type (NULL: none at all). */
 struct resp *http_typed(const char *method, const char *path, const char *auth_header, const char *type,
                         const char *body);
+/* With two more request headers, and no body (h2 may set the Content-Type of a bodiless request). */
+struct resp *http_with_two_headers(const char *method, const char *path, const char *h1, const char *h2);
+/* A POST of body (JSON) with two more request headers. */
+struct resp *http_post_with_two_headers(const char *path, const char *body, const char *h1, const char *h2);
+/* Any bytes as the body, of this Content-Type. */
+struct resp *http_raw_typed(const char *method, const char *path, const char *type, const char *body, size_t len);
 /* Value of a response header (case-insensitive), into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 
@@ -119,5 +125,12 @@ int stack_ctl(const char *fn, const char *arg);
 const char *stack_config(const char *key, char *out, size_t n);
 /* Runs a query on the test stack's MariaDB; its first value as a number, -1 on failure. */
 long long stack_sql_number(const char *query);
+/* The same, its first value as text into out ("" on failure). */
+const char *stack_sql_text(const char *query, char *out, size_t n);
+/*
+ * Polls the platform API for an asynchronous invocation of fn until its status
+ * is final (Succeeded, Failed, DeadLettered) or seconds pass; the last answer.
+ */
+struct resp *await_invocation(const char *key, const char *fn, const char *rid, int seconds);
 
 #endif

@@ -9,19 +9,6 @@
 
 #include "platform.h"
 
-/* Waits until the invocation's status is final (or one of want); returns the last answer. */
-static struct resp *await_status(const char *key, const char *fn, const char *rid, int seconds)
-{
-	struct resp *r = NULL;
-	for (int i = 0; i < seconds * 10; i++) {
-		r = httpf("GET", key, NULL, V1 "/functions/%s/invocations/%s", fn, rid);
-		if (jis(r->json, "status", "Succeeded") || jis(r->json, "status", "DeadLettered") || jis(r->json, "status", "Failed"))
-			break;
-		sleep_ms(100);
-	}
-	return r;
-}
-
 /* A pro tenant (bursts pass the free day) with a platform function. */
 static bool async_fn(char key[128], const char *prefix, const char *name, const char *code, const char *settings)
 {
@@ -44,7 +31,7 @@ static void a_failed_try_is_retried_and_can_succeed(void)
 	struct resp *r = http("POST", V1 "/functions/flaky/invoke-async", key, "{}");
 	CHECK_STATUS(r, 202);
 	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId"));
-	r = await_status(key, "flaky", rid, 30);
+	r = await_invocation(key, "flaky", rid, 30);
 	CHECK(jis(r->json, "status", "Succeeded") && jpi(r->json, "attempts", 0) == 2 &&
 	      jis(r->json, "result", "second try"), "%s", r->body);
 }
@@ -62,11 +49,11 @@ static void an_always_failing_invocation_is_dead_lettered_after_exactly_its_trie
 	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId"));
 	r = http("POST", V1 "/functions/once/invoke-async", key, "{}");
 	snprintf(rid0, sizeof(rid0), "%s", jps(r->json, "requestId"));
-	r = await_status(key, "thrower", rid, 40);
+	r = await_invocation(key, "thrower", rid, 40);
 	/* maxRetries defaults to 2: three tries in all, as Lambda. */
 	CHECK(jis(r->json, "status", "DeadLettered") && jpi(r->json, "attempts", 0) == 3 &&
 	      jis(r->json, "error.errorType", "ValueError"), "%s", r->body);
-	r = await_status(key, "once", rid0, 20);
+	r = await_invocation(key, "once", rid0, 20);
 	CHECK(jis(r->json, "status", "DeadLettered") && jpi(r->json, "attempts", 0) == 1, "maxRetries 0: %s", r->body);
 	/* Every try's output is in the logs. */
 	r = httpf("GET", key, NULL, V1 "/functions/thrower/invocations/%s/logs", rid);
@@ -84,7 +71,7 @@ static void an_always_failing_invocation_is_dead_lettered_after_exactly_its_trie
 	CHECK(r->status == 202 && jis(r->json, "status", "Queued"), "%s", r->body);
 	CHECK(platform_error(httpf("POST", op, NULL, V1 "/functions/thrower/invocations/%s/redrive", rid), 409, "CONFLICT"),
 	      "re-drove a queued invocation");
-	r = await_status(key, "thrower", rid, 40);
+	r = await_invocation(key, "thrower", rid, 40);
 	CHECK(jis(r->json, "status", "DeadLettered") && jpi(r->json, "attempts", 0) == 3, "%s", r->body);
 	r = httpf("GET", key, NULL, V1 "/functions/thrower/invocations/%s/logs", rid);
 	CHECK(json_object_array_length(jp(r->json, "logs")) == 6, "logs of all six tries: %s", r->body);
@@ -105,7 +92,7 @@ static void a_repeated_idempotency_key_queues_once(void)
 	      resp_header(r, "Idempotent-Replayed", hdr, sizeof(hdr)), "%s", r->body);
 	r = http_with_headers("POST", V1 "/functions/once-only/invoke-async", "{}", auth, "Idempotency-Key: order-43");
 	CHECK(r->status == 202 && jps(r->json, "requestId") && !jis(r->json, "requestId", first), "another key was replayed: %s", r->body);
-	r = await_status(key, "once-only", first, 20);
+	r = await_invocation(key, "once-only", first, 20);
 	CHECK(jis(r->json, "status", "Succeeded") && jpi(r->json, "attempts", 0) == 1, "%s", r->body);
 	r = http_with_headers("POST", V1 "/functions/once-only/invoke-async", "{}", auth, "Idempotency-Key: has space");
 	CHECK(platform_error(r, 400, "VALIDATION_ERROR") && names_field(r, "Idempotency-Key"), "%s", r->body);
@@ -163,7 +150,7 @@ static void results_are_dropped_after_their_retention(void)
 	struct resp *r = http("POST", V1 "/functions/brief/invoke-async", key, "{}");
 	CHECK_STATUS(r, 202);
 	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId"));
-	r = await_status(key, "brief", rid, 20);
+	r = await_invocation(key, "brief", rid, 20);
 	CHECK(jis(r->json, "status", "Succeeded"), "%s", r->body);
 	/* Eight days ago, past the default retention of seven. */
 	snprintf(cmd, sizeof(cmd),
@@ -199,7 +186,7 @@ static void an_event_past_its_max_age_is_dead_lettered_untried(void)
 	         "\"UPDATE invocations SET queued_at = NOW(3) - INTERVAL 2 MINUTE WHERE request_id = '%s'\"",
 	         getenv("TF_STACK_DIR"), rid);
 	CHECK(system(cmd) == 0, "cannot age the invocation");
-	r = await_status(key, "stale", rid, 20);
+	r = await_invocation(key, "stale", rid, 20);
 	CHECK(jis(r->json, "status", "DeadLettered") && jpi(r->json, "attempts", -1) == 0 &&
 	      jis(r->json, "error.errorType", "EventAgeExceeded"), "%s", r->body);
 }
@@ -225,7 +212,7 @@ static int all_succeed(const char *key, const char *fn, char (*ids)[64], int n, 
 	int done = 0;
 	*duplicates = 0;
 	for (int i = 0; i < n; i++) {
-		struct resp *r = await_status(key, fn, ids[i], done == i ? seconds : 1);
+		struct resp *r = await_invocation(key, fn, ids[i], done == i ? seconds : 1);
 		if (jis(r->json, "status", "Succeeded")) {
 			done++;
 			*duplicates += jpi(r->json, "attempts", 1) > 1;
@@ -330,7 +317,7 @@ static void without_mariadb_nothing_is_accepted_and_it_recovers(void)
 	}
 	CHECK_STATUS(r, 202);
 	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId"));
-	r = await_status(key, "patient", rid, 30);
+	r = await_invocation(key, "patient", rid, 30);
 	CHECK(jis(r->json, "status", "Succeeded"), "%s", r->body);
 }
 

@@ -24,18 +24,6 @@ static bool sleeper(char key[128], const char *prefix, const char *name, const c
 	                      "    time.sleep(event.get('ms', 0) / 1000.0)\n    return [t0, time.time()]\n") == 1;
 }
 
-static struct resp *await_final(const char *key, const char *fn, const char *rid)
-{
-	struct resp *r = NULL;
-	for (int i = 0; i < 300; i++) {
-		r = httpf("GET", key, NULL, V1 "/functions/%s/invocations/%s", fn, rid);
-		if (jis(r->json, "status", "Succeeded") || jis(r->json, "status", "DeadLettered"))
-			break;
-		sleep_ms(100);
-	}
-	return r;
-}
-
 static void reserved_concurrency_throttles_the_excess_with_429(void)
 {
 	char key[128], rid[64], hdr[32];
@@ -57,7 +45,7 @@ static void reserved_concurrency_throttles_the_excess_with_429(void)
 	r = http("POST", V1 "/functions/held/invoke", key, "{\"payload\":{}}");
 	CHECK(platform_error(r, 429, "TOO_MANY_REQUESTS") && resp_header(r, "Retry-After", hdr, sizeof(hdr)),
 	      "%ld %s", r->status, r->body);
-	r = await_final(key, "held", rid);
+	r = await_invocation(key, "held", rid, 30);
 	CHECK(jis(r->json, "status", "Succeeded"), "%s", r->body);
 	CHECK_STATUS(http("POST", V1 "/functions/held/invoke", key, "{\"payload\":{}}"), 200);
 	/* The refusal is counted in throttles, not in invocations. */
@@ -102,7 +90,7 @@ static void async_invocations_wait_for_a_place_and_never_overlap(void)
 	}
 	double spans[4][2];
 	for (int i = 0; i < 4; i++) {
-		struct resp *r = await_final(key, "serial", ids[i]);
+		struct resp *r = await_invocation(key, "serial", ids[i], 30);
 		CHECK(jis(r->json, "status", "Succeeded") && jpi(r->json, "attempts", 0) == 1, "%s", r->body);
 		spans[i][0] = json_object_get_double(jp(r->json, "result.0"));
 		spans[i][1] = json_object_get_double(jp(r->json, "result.1"));
@@ -191,7 +179,7 @@ static void a_reservation_change_reaches_queued_events(void)
 	/* Removed, the backlog runs. */
 	CHECK_STATUS(http("PUT", V1 "/functions/backlog", key, "{\"reservedConcurrency\":null}"), 200);
 	for (int i = 0; i < 6; i++)
-		CHECK(jis(await_final(key, "backlog", ids[i])->json, "status", "Succeeded"), "event %d never ran", i);
+		CHECK(jis(await_invocation(key, "backlog", ids[i], 30)->json, "status", "Succeeded"), "event %d never ran", i);
 }
 
 /* A pro tenant's Python function of memory_mb that returns 'ok'. */
