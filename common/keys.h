@@ -12,6 +12,8 @@
 #define TF_KEY_RUNNER_FMT  "tf:runner:%s"     /* hash: what one runner advertises */
 #define TF_KEY_QUOTA_FMT   "tf:quota:%s:%s"   /* tenant, UTC day: invocations counted */
 #define TF_KEY_RATE_FMT    "tf:rl:%s:%s:%lld" /* class, identity, window start */
+#define TF_KEY_KEPT        "tf:kept"          /* zset: "<function id>@<version>" -> until (ms): idle instances kept */
+#define TF_CHANNEL_INVALIDATE "tf:invalidate" /* pub/sub: "fn:<id>" or "tenant:<id>" for tf-api's caches to drop */
 
 #define TF_REPLY_TTL_S 120           /* an unclaimed reply vanishes */
 #define TF_RUNNER_ALIVE_MS 15000     /* a runner silent this long is gone */

@@ -15,6 +15,8 @@ static const char *type_name(enum vtype t)
 	case V_OBJECT: return "an object";
 	case V_ANY: return "a JSON value";
 	case V_STRARRAY: return "an array of strings";
+	case V_NUMBER: return "a number";
+	case V_INTARRAY: return "an array of integers";
 	}
 	return "a value";
 }
@@ -28,7 +30,9 @@ static bool type_matches(json_object *v, enum vtype t)
 	case V_STRMAP:
 	case V_OBJECT: return json_object_is_type(v, json_type_object);
 	case V_ANY: return true;
-	case V_STRARRAY: return json_object_is_type(v, json_type_array);
+	case V_STRARRAY:
+	case V_INTARRAY: return json_object_is_type(v, json_type_array);
+	case V_NUMBER: return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 	}
 	return false;
 }
@@ -126,6 +130,31 @@ static void check_array(const struct vfield *f, json_object *v, struct tf_error 
 	}
 }
 
+static void check_number(const struct vfield *f, json_object *v, struct tf_error *err)
+{
+	double x = json_object_get_double(v);
+	if (!(x >= f->fmin && x <= f->fmax))
+		tf_detail(err, f->name, "%s", f->message ? f->message : "is out of range");
+}
+
+static void check_int_array(const struct vfield *f, json_object *v, struct tf_error *err)
+{
+	size_t n = json_object_array_length(v);
+
+	if ((long long)n < f->min || (f->max && (long long)n > f->max)) {
+		tf_detail(err, f->name, "must have %lld-%lld entries", f->min, f->max);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(v, i);
+		double x = json_object_is_type(item, json_type_int) ? (double)json_object_get_int64(item) : -1e300;
+		if (!(x >= f->fmin && x <= f->fmax)) {
+			tf_detail(err, f->name, "entry %zu must be an integer from %g to %g", i, f->fmin, f->fmax);
+			return;
+		}
+	}
+}
+
 int validate(json_object *body, const struct vfield *fields, size_t n, struct tf_error *err)
 {
 	size_t before = err->details ? json_object_array_length(err->details) : 0;
@@ -158,6 +187,10 @@ int validate(json_object *body, const struct vfield *fields, size_t n, struct tf
 			check_map(f, v, err);
 		else if (f->type == V_STRARRAY)
 			check_array(f, v, err);
+		else if (f->type == V_NUMBER)
+			check_number(f, v, err);
+		else if (f->type == V_INTARRAY)
+			check_int_array(f, v, err);
 	}
 	size_t after = err->details ? json_object_array_length(err->details) : 0;
 	if (after == before)

@@ -19,6 +19,8 @@ enum vtype {
 	V_OBJECT,   /* any object */
 	V_ANY,      /* any JSON value */
 	V_STRARRAY, /* array of strings; min/max bound the count, check applies to each */
+	V_NUMBER,   /* any JSON number; fmin/fmax bound the value */
+	V_INTARRAY, /* array of integers; min/max bound the count, fmin/fmax each value */
 };
 
 struct vfield {
@@ -28,6 +30,7 @@ struct vfield {
 	long long min, max;
 	long long step;
 	size_t max_bytes;       /* V_STRMAP: keys and values together */
+	double fmin, fmax;      /* V_NUMBER, V_INTARRAY: the values' bounds */
 	/* Extra check of a string (or of each key of a V_STRMAP); 0 when fine. */
 	int (*check)(const char *s, char *why, size_t whysz);
 	const char *message;    /* said instead of the generic range message */

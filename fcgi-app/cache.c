@@ -5,13 +5,14 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "keys.h"
 #include "log.h"
 #include "timefmt.h"
 #include "xalloc.h"
 
 #define CACHE_BUCKETS 1024
 #define CACHE_MAX_ENTRIES 50000     /* past this everything is dropped: the cache is an optimisation */
-#define INVALIDATE_CHANNEL "tf:invalidate"
+#define INVALIDATE_CHANNEL TF_CHANNEL_INVALIDATE
 
 struct entry {
 	struct entry *next;

@@ -16,7 +16,7 @@
 	" (SELECT IF(t.type = 'Http', CONCAT('/fn/', t.tenant_id, t.http_path), CONCAT('/hooks/', t.hook_token))" \
 	"  FROM triggers t WHERE t.function_id = functions.id AND t.type IN ('Http', 'Webhook')"        \
 	"  AND t.enabled = 1 ORDER BY t.type = 'Http' DESC, t.created_at, t.id LIMIT 1),"               \
-	TAU_SCHEDULE("scheduleExpression") ", " TAU_SCHEDULE("timezone")                              \
+	TAU_SCHEDULE("scheduleExpression") ", " TAU_SCHEDULE("timezone") ", published_routing"     \
 	" FROM functions"
 /* A field of the config of the function's TauFunctions cron trigger. */
 #define TAU_SCHEDULE(field)                                                                          \
@@ -80,6 +80,7 @@ static void fn_from_row(struct req *r, const struct db_rows *rows, size_t i, str
 	set_url(r, f, db_val(rows, i, 23));
 	copy(f->schedule, sizeof(f->schedule), db_val(rows, i, 24));
 	copy(f->timezone, sizeof(f->timezone), db_val(rows, i, 25));
+	copy(f->published_routing, sizeof(f->published_routing), db_val(rows, i, 26));
 }
 
 int fn_load(struct req *r, enum fn_lookup by, const char *key, bool for_update, struct fn *f)

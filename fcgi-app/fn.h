@@ -34,6 +34,7 @@ struct fn {
 	int memory_mb;
 	int timeout_s;
 	long long published_version;  /* 0 when never deployed */
+	char published_routing[128];  /* a deployment's split of unqualified traffic ({"5": 90, "6": 10}), or "" */
 	long long next_version;       /* the number the next published version gets */
 	int max_retries;              /* asynchronous invocations: tries after the first */
 	int max_event_age_s;

@@ -69,6 +69,10 @@ int platform_triggers_enable(struct req *r);
 int platform_triggers_disable(struct req *r);
 int platform_triggers_delete(struct req *r);
 int platform_triggers_rotate_secret(struct req *r);
+int platform_deployments_create(struct req *r);
+int platform_deployments_list(struct req *r);
+int platform_deployments_get(struct req *r);
+int platform_deployments_rollback(struct req *r);
 /* events.c */
 int platform_events_publish(struct req *r);
 /* fnroute.c: public HTTP routes; webhook.c: signed deliveries */

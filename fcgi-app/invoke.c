@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "invoke.h"
 #include "job_version.h"
+#include "routing.h"
 #include "aliases.h"
 #include "asyncq.h"
 #include "concurrency.h"
@@ -424,11 +425,33 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 	return 0;
 }
 
+static void template_to_cache(const char *ckey, const struct job *j, const char *routing);
+static bool template_from_cache(const char *ckey, struct job *j, char *routing, size_t routingsz);
+
+/* The job of another version of the same function (a deployment's target), from the cache when it can. */
+static int load_version_cached(struct req *r, long long n, struct job *j)
+{
+	char ckey[128], name[sizeof(j->function_name)], id[sizeof(j->function_id)];
+
+	/* Copies: the job's own fields are rewritten from them. */
+	snprintf(id, sizeof(id), "%s", j->function_id);
+	snprintf(name, sizeof(name), "%s", j->function_name);
+	snprintf(ckey, sizeof(ckey), "ver:%s:%lld", id, n);
+	json_object_put(j->env);
+	j->env = NULL;
+	if (template_from_cache(ckey, j, NULL, 0))
+		return 0;
+	if (load_version(r, id, name, n, j) != 0)
+		return -1;
+	template_to_cache(ckey, j, NULL);
+	return 0;
+}
+
 static int published_of(struct req *r, const struct fn *f, long long *n);
 static int load_version(struct req *r, const char *fn_id, const char *fn_name, long long n, struct job *j);
 
 /* What an unqualified invocation of a function needs, as cached. */
-static void template_to_cache(const char *ckey, const struct job *j)
+static void template_to_cache(const char *ckey, const struct job *j, const char *routing)
 {
 	json_object *o = json_object_new_object();
 	jadd_str(o, "id", j->function_id);
@@ -443,11 +466,13 @@ static void template_to_cache(const char *ckey, const struct job *j)
 	jadd_int(o, "maxEventAgeSeconds", j->max_event_age_s);
 	jadd_int(o, "reservedConcurrency", j->reserved_concurrency);
 	json_object_object_add(o, "env", json_object_get(j->env));
+	if (routing && routing[0])
+		jadd_str(o, "routing", routing);
 	cache_put(ckey, j->tenant, j->function_id, json_text(o));
 	json_object_put(o);
 }
 
-static bool template_from_cache(const char *ckey, struct job *j)
+static bool template_from_cache(const char *ckey, struct job *j, char *routing, size_t routingsz)
 {
 	char *text = cache_get(ckey), why[64];
 	json_object *o = text ? json_parse_text(text, strlen(text), why, sizeof(why)) : NULL;
@@ -468,6 +493,8 @@ static bool template_from_cache(const char *ckey, struct job *j)
 	j->reserved_concurrency = (int)jint(o, "reservedConcurrency", -1);
 	json_object *env = jget(o, "env");
 	j->env = env ? json_object_get(env) : json_object_new_object();
+	if (routing)
+		snprintf(routing, routingsz, "%s", jstr(o, "routing") ? jstr(o, "routing") : "");
 	json_object_put(o);
 	return true;
 }
@@ -478,21 +505,25 @@ static bool template_from_cache(const char *ckey, struct job *j)
  */
 static int load_published(struct req *r, enum fn_lookup by, const char *key, struct job *j)
 {
-	char ckey[TF_MAX_PARAM + 96];
+	char ckey[TF_MAX_PARAM + 96], routing[sizeof(((struct fn *)0)->published_routing)] = "";
 	struct fn f = { 0 };
 	long long version = 0;
 	int rc = -1;
 
 	snprintf(ckey, sizeof(ckey), "pub:%s:%s:%s", by == FN_BY_ID ? "id" : "name", r->who.tenant, key);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
-	if (template_from_cache(ckey, j))
-		return 0;
-	if (fn_load(r, by, key, false, &f) == 0 && published_of(r, &f, &version) == 0 &&
-	    load_version(r, f.id, f.name, version, j) == 0) {
-		template_to_cache(ckey, j);
+	if (template_from_cache(ckey, j, routing, sizeof(routing))) {
+		rc = 0;
+	} else if (fn_load(r, by, key, false, &f) == 0 && published_of(r, &f, &version) == 0 &&
+	           load_version(r, f.id, f.name, version, j) == 0) {
+		snprintf(routing, sizeof(routing), "%s", f.published_routing);
+		template_to_cache(ckey, j, routing);
 		rc = 0;
 	}
 	fn_free(&f);
+	/* A deployment in progress sends a share of unqualified traffic to its target. */
+	if (rc == 0 && routing[0] && (version = routing_pick(routing, j->version)) != j->version)
+		rc = load_version_cached(r, version, j);
 	return rc;
 }
 

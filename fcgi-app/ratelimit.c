@@ -26,6 +26,7 @@ static struct rate_class classes[] = {
 	{ "write", 20, false },
 	{ "delete", 10, false },
 	{ "toggle", 30, false },
+	{ "deploy", 10, false },
 	{ "invoke", 10000, true },
 };
 

@@ -83,6 +83,11 @@ static const struct route routes[] = {
 	{ "*", "/fn/{tenant}/*", fn_route_serve, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, TF_MAX_BODY, true },
 	{ "POST", "/hooks/{token}", webhook_deliver, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, TF_MAX_BODY, true },
 
+	{ "POST", V1 "/deployments", platform_deployments_create, P, AUTH_ANY, OPERATORS, "deploy", 0, false },
+	{ "GET", V1 "/deployments", platform_deployments_list, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "GET", V1 "/deployments/{id}", platform_deployments_get, P, AUTH_ANY, ROLE_ALL, "read", 0, false },
+	{ "POST", V1 "/deployments/{id}/rollback", platform_deployments_rollback, P, AUTH_ANY, OPERATORS, "deploy", 0, false },
+
 	{ "GET", V1 "/runners", platform_runners_list, P, AUTH_ANY, WATCHERS, "read", 0, false },
 	{ "GET", V1 "/runners/{nodeId}", platform_runners_get, P, AUTH_ANY, WATCHERS, "read", 0, false },
 };

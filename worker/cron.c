@@ -129,11 +129,13 @@ static int tick_job(struct db *db, const char *fn_id, const char *target, const 
 
 	memset(j, 0, sizeof(*j));
 	if (db_query(db,
-	             "SELECT f.name, COALESCE(f.published_version, 0), t.plan, t.is_operator"
+	             "SELECT f.name, COALESCE(f.published_version, 0), t.plan, t.is_operator, f.published_routing"
 	             " FROM functions f JOIN tenants t ON t.id = f.tenant_id WHERE f.id = ?",
 	             DB_ARGS(DB_STR(fn_id)), &fn) != 0 || fn->nrows != 1)
 		goto out;
-	long long version = target_version(db, fn_id, target, db_ll(fn, 0, 1, 0));
+	/* The published version, split as a deployment in progress splits it. */
+	long long published = routing_pick(db_val(fn, 0, 4), db_ll(fn, 0, 1, 0));
+	long long version = target_version(db, fn_id, target, published);
 	if (version <= 0 || job_load_version(db, fn_id, version, j) != 0)
 		goto out;
 	uuid_v4(j->request_id);

@@ -101,6 +101,21 @@ static void setup_dirs(void)
 }
 
 /* Tells the cluster this runner lives and what it can run. */
+/* The versions kept warm after a blue-green switch (keepBlue), for the idle reaper. */
+static void refresh_kept(struct rds *rds)
+{
+	static char keys[POOL_MAX_KEPT][96];
+	int n = 0;
+	redisReply *rep = rds_cmd(rds, "ZRANGEBYSCORE %s %lld +inf LIMIT 0 %d", TF_KEY_KEPT, (long long)now_ms(), POOL_MAX_KEPT);
+	if (rep && rep->type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < rep->elements && n < POOL_MAX_KEPT; i++)
+			if (rep->element[i]->type == REDIS_REPLY_STRING)
+				snprintf(keys[n++], sizeof(keys[0]), "%s", rep->element[i]->str);
+	if (rep)
+		pool_set_kept(keys, n);
+	freeReplyObject(rep);
+}
+
 static void heartbeat(struct rds *rds, struct db *db, const char *runtimes)
 {
 	char key[128], now[32], started[32];
@@ -245,6 +260,7 @@ int main(int argc, char **argv)
 		}
 		if (mono_ms() - last_beat >= TF_HEARTBEAT_MS) {
 			heartbeat(rds, db, runtimes);
+			refresh_kept(rds);
 			scheduler_tick(rds, db);
 			last_beat = mono_ms();
 		}

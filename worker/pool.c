@@ -196,10 +196,31 @@ static void stop_where(bool (*matches)(const struct instance *, int64_t), int64_
 	}
 }
 
+/* Versions whose idle instances are kept (a blue version after its switch), under lock. */
+static char kept[POOL_MAX_KEPT][96];
+static int nkept;
+
+void pool_set_kept(char keys[][96], int n)
+{
+	pthread_mutex_lock(&lock);
+	nkept = n < POOL_MAX_KEPT ? n : POOL_MAX_KEPT;
+	for (int i = 0; i < nkept; i++)
+		snprintf(kept[i], sizeof(kept[i]), "%s", keys[i]);
+	pthread_mutex_unlock(&lock);
+}
+
+static bool is_kept(const struct instance *in)
+{
+	for (int i = 0; i < nkept; i++)
+		if (strcmp(in->key, kept[i]) == 0)
+			return true;
+	return false;
+}
+
 static bool idle_too_long(const struct instance *in, int64_t now)
 {
 	/* Spares wait on purpose; they are counted, not timed. */
-	return !in->spare && now - in->last_used_ms > (int64_t)W.idle_seconds * 1000;
+	return !in->spare && now - in->last_used_ms > (int64_t)W.idle_seconds * 1000 && !is_kept(in);
 }
 
 static bool any(const struct instance *in, int64_t now)

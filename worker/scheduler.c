@@ -234,6 +234,7 @@ void scheduler_tick(struct rds *rds, struct db *db)
 	if (!leader(rds))
 		return;
 	cron_tick(rds, db);
+	deploy_tick(rds, db);
 	sweep(rds, db);
 	upkeep(rds, db);
 	purge(db);

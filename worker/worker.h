@@ -197,6 +197,9 @@ void pool_name(struct instance *in, const char *key, const char *label, const ch
 void *spares_main(void *arg);
 void pool_release(struct instance *in);
 void pool_reap_idle(void);
+#define POOL_MAX_KEPT 64
+/* The versions ("<function id>@<version>") whose idle instances the reaper keeps. */
+void pool_set_kept(char keys[][96], int n);
 void pool_stop_all(void);
 int pool_count(int *busy);
 /* {"name:v3": "instance-7", …} of the live instances; free() it. */
@@ -232,6 +235,8 @@ void *async_main(void *arg);
 void async_touch(struct rds *rds);
 /* cron.c: the leader fires the Scheduled triggers that are due. */
 void cron_tick(struct rds *rds, struct db *db);
+/* The leader's deployment controller: moves, judges and rolls back deployments in progress. */
+void deploy_tick(struct rds *rds, struct db *db);
 /* The leader's duties: re-queues accepted invocations a stream does not hold. */
 void scheduler_tick(struct rds *rds, struct db *db);
 
