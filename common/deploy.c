@@ -208,3 +208,17 @@ int deploy_in_progress(struct db *db, const char *fn_id, char *id, size_t idsz)
 	db_rows_free(rows);
 	return found;
 }
+
+int deploy_holds_alias(struct db *db, const char *fn_id, const char *alias)
+{
+	struct db_rows *rows = NULL;
+
+	if (db_query(db,
+	             "SELECT COUNT(*) FROM deployments WHERE function_id = ? AND status = 'InProgress' AND (alias = ?"
+	             " OR (strategy = 'BlueGreen' AND JSON_VALUE(config, '$.testAlias') = ?))",
+	             DB_ARGS(DB_STR(fn_id), DB_STR(alias), DB_STR(alias)), &rows) != 0)
+		return -1;
+	int held = db_ll(rows, 0, 0, 0) > 0;
+	db_rows_free(rows);
+	return held;
+}

@@ -94,4 +94,7 @@ int deploy_finish(struct db *db, const struct deployment *d, const char *from, c
 /* Whether fn_id has a deployment in progress (its id into id, when given): 1, 0, or -1 on failure. */
 int deploy_in_progress(struct db *db, const char *fn_id, char *id, size_t idsz);
 
+/* Whether a deployment in progress moves the alias (config.alias) or made it (testAlias): 1, 0, or -1. */
+int deploy_holds_alias(struct db *db, const char *fn_id, const char *alias);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "aliases.h"
 #include "api.h"
+#include "deploy.h"
 #include "fn.h"
 #include "handlers.h"
 #include "ids.h"
@@ -170,6 +171,17 @@ int platform_aliases_get(struct req *r)
 	return rc;
 }
 
+/* An alias a deployment in progress moves (or tests green on) is the deployment's until it ends: 409. */
+static int alias_free(struct req *r, const char *fn_id, const char *alias)
+{
+	int held = deploy_holds_alias(r->conn->db, fn_id, alias);
+	if (held < 0)
+		return req_db_fail(r, "alias deployment check");
+	return held ? tf_fail(&r->err, TF_E_CONFLICT, "Alias %s is moved by a deployment in progress: wait for it or roll it back",
+	                      alias)
+	            : 0;
+}
+
 /* PUT /api/v1/functions/{name}/aliases/{alias} — Update Alias */
 int platform_aliases_update(struct req *r)
 {
@@ -180,6 +192,8 @@ int platform_aliases_update(struct req *r)
 
 	if (req_json(r, &body) != 0 || validate(body, update_fields, TF_ARRAY_LEN(update_fields), &r->err) != 0 ||
 	    fn_by_name(r, false, &f) != 0)
+		goto out;
+	if (alias_free(r, f.id, r->params[1]) != 0)
 		goto out;
 	json_object *routing = jget(body, "routingConfig");
 	if (routing && check_routing(r, f.id, routing) != 0)
@@ -221,6 +235,10 @@ int platform_aliases_delete(struct req *r)
 
 	if (fn_by_name(r, false, &f) != 0)
 		return -1;
+	if (alias_free(r, f.id, r->params[1]) != 0) {
+		fn_free(&f);
+		return -1;
+	}
 	int rc = db_exec(r->conn->db, "DELETE FROM aliases WHERE function_id = ? AND name = ?",
 	                 DB_ARGS(DB_STR(f.id), DB_STR(r->params[1])), &n);
 	fn_free(&f);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deploy.h"
 #include "fn.h"
 #include "jsonx.h"
 #include "xalloc.h"
@@ -250,4 +251,16 @@ int fn_page_reply(struct req *r, const char *field, json_object *list, struct db
 	db_rows_free(rows);
 	db_rows_free(count);
 	return req_reply(r, 200, o);
+}
+
+int fn_check_no_deployment(struct req *r, const struct fn *f)
+{
+	char running[48];
+	int busy = deploy_in_progress(r->conn->db, f->id, running, sizeof(running));
+	if (busy < 0)
+		return req_db_fail(r, "deployment check");
+	if (busy)
+		return tf_fail(&r->err, TF_E_CONFLICT, "Function %s has a deployment in progress (%s): wait for it or roll it back",
+		               f->name, running);
+	return 0;
 }

@@ -78,4 +78,7 @@ int fn_page(struct req *r, const char *page_sql, const char *count_sql, const ch
 /* Answers {functionName, <field>: list, total} and frees fn_page's rows. */
 int fn_page_reply(struct req *r, const char *field, json_object *list, struct db_rows *rows, struct db_rows *count);
 
+/* 0 when f has no deployment in progress; else -1 with a 409 that names it. */
+int fn_check_no_deployment(struct req *r, const struct fn *f);
+
 #endif

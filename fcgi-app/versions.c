@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "deploy.h"
 #include "cache.h"
 #include "fn.h"
 #include "handlers.h"
@@ -31,13 +30,8 @@ static int version_publish(struct req *r, const struct fn *f)
 	if (f->published_version && !f->draft_changed)
 		return 0;
 	/* A deployment owns the published version while it moves traffic. */
-	char running[48];
-	int busy = deploy_in_progress(db, f->id, running, sizeof(running));
-	if (busy < 0)
-		return req_db_fail(r, "deployment check");
-	if (busy)
-		return tf_fail(&r->err, TF_E_CONFLICT, "Function %s has a deployment in progress (%s): wait for it or roll it back",
-		               f->name, running);
+	if (fn_check_no_deployment(r, f) != 0)
+		return -1;
 	if (db_exec(db,
 	            "INSERT INTO versions (function_id, number, code_sha256, code_size, runtime, handler,"
 	            " memory_mb, timeout_s, env, description, created_by, created_at)"

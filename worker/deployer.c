@@ -59,6 +59,16 @@ static int enter_step(struct db *db, const struct deployment *d, int step)
 	return 0;
 }
 
+/* Blue's idle instances stay warm for keep_blue_seconds beyond after_ms, on every runner. */
+static long long keep_blue(struct rds *rds, const struct deployment *d, int64_t after_ms)
+{
+	long long keep = config_int(W.cfg, "deployments", "keep_blue_seconds", DEFAULT_KEEP_BLUE_S, 0, 86400);
+	char member[96];
+	snprintf(member, sizeof(member), "%s@%lld", d->fn_id, d->source);
+	freeReplyObject(rds_cmd(rds, "ZADD %s %lld %s", TF_KEY_KEPT, (long long)(after_ms + keep * 1000), member));
+	return keep;
+}
+
 static int finish(struct rds *rds, struct db *db, const struct deployment *d, const char *status, const char *why)
 {
 	if (db_begin(db) != 0 || deploy_finish(db, d, "InProgress", status, why) != 0 || db_commit(db) != 0) {
@@ -68,10 +78,7 @@ static int finish(struct rds *rds, struct db *db, const struct deployment *d, co
 	invalidate(rds, d->fn_id);
 	if (strcmp(status, "Completed") == 0 && jbool(d->config, "keepBlue", false)) {
 		/* Blue's idle instances stay warm this long, so that a rollback after the switch serves warm. */
-		long long keep = config_int(W.cfg, "deployments", "keep_blue_seconds", DEFAULT_KEEP_BLUE_S, 0, 86400);
-		char member[96];
-		snprintf(member, sizeof(member), "%s@%lld", d->fn_id, d->source);
-		freeReplyObject(rds_cmd(rds, "ZADD %s %lld %s", TF_KEY_KEPT, (long long)now_ms() + keep * 1000, member));
+		long long keep = keep_blue(rds, d, now_ms());
 		db_exec(db, "UPDATE deployments SET keep_blue_until = NOW(3) + INTERVAL ? SECOND WHERE id = ?",
 		        DB_ARGS(DB_INT(keep), DB_STR(d->id)), NULL);
 	}
@@ -99,6 +106,9 @@ static void judge(struct rds *rds, struct db *db, struct deployment *d)
 	if (d->step < 0) {  /* new: its first step starts now */
 		if (enter_step(db, d, 0) == 0)
 			invalidate(rds, d->fn_id);
+		/* Kept from the start of the test, so that no runner stops blue before the switch tells it to keep it. */
+		if (strcmp(d->strategy, "BlueGreen") == 0 && jbool(d->config, "keepBlue", false))
+			keep_blue(rds, d, now_ms() + step_ms(d));
 		return;
 	}
 	if (deploy_metrics(db, d->fn_id, d->target, d->step_started_ms, &m) != 0) {

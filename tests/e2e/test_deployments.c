@@ -173,6 +173,11 @@ static void bad_deployments_are_refused_with_details_and_store_nothing(void)
 	}
 	struct resp *r = http("POST", V1 "/deployments", key, "{\"functionName\":\"nope\",\"version\":2,\"strategy\":\"Canary\"}");
 	CHECK(platform_error(r, 404, "NOT_FOUND"), "%ld %s", r->status, r->body);
+	/* The reference's limit: 10 creations a minute per user. */
+	for (int i = 0; i < 7; i++)
+		CHECK_STATUS(http("POST", V1 "/deployments", key, "{}"), 400);
+	r = http("POST", V1 "/deployments", key, "{}");
+	CHECK(platform_error(r, 429, "RATE_LIMIT_EXCEEDED"), "the 11th creation in a minute: %ld %s", r->status, r->body);
 	CHECK(jpi(http("GET", V1 "/deployments", key, NULL)->json, "total", -1) == 0, "a refused deployment was stored");
 }
 
@@ -248,13 +253,26 @@ static void a_canary_too_slow_at_p99_is_rolled_back(void)
 	      "%s", r->body);
 }
 
+/* Whether one invocation of fn was a cold start. */
+static bool cold(const char *key, const char *fn)
+{
+	struct resp *r = httpf("POST", key, "{}", V1 "/functions/%s/invoke", fn);
+	return json_object_get_boolean(jp(r->json, "wasColdStart"));
+}
+
 static void blue_green_tests_green_then_switches_at_once(void)
 {
-	char key[128], id[64];
+	char key[128], id[64], plain[64];
 	int v2, failed;
 	CHECK(two_versions(key, "bluegreen", "svc", V2_CODE), "function");
+	/* Beside it, one without keepBlue: switched when its test ends, proven or not. */
+	CHECK(platform_fn(key, "plain", V1_CODE) && upload_version(key, "plain", V2_CODE) == 2, "second function");
+	(void)cold(key, "plain");  /* its blue has a warm instance too */
 	CHECK_STATUS(deploy(key, "{\"functionName\":\"svc\",\"version\":2,\"strategy\":\"BlueGreen\",\"config\":"
 	                         "{\"testDuration\":\"PT4S\",\"keepBlue\":true,\"rollbackOnErrorRate\":0.05}}", id),
+	             202);
+	CHECK_STATUS(deploy(key, "{\"functionName\":\"plain\",\"version\":2,\"strategy\":\"BlueGreen\",\"config\":"
+	                         "{\"testDuration\":\"PT4S\",\"maxExtensions\":0,\"onUnproven\":\"Promote\"}}", plain),
 	             202);
 	for (int i = 0; i < 50 && !jis(deployment(key, id)->json, "currentPhase", "Testing green"); i++)
 		sleep_ms(200);
@@ -270,9 +288,17 @@ static void blue_green_tests_green_then_switches_at_once(void)
 	CHECK(v2 == 20, "after the switch %d of 20 on green", v2);
 	CHECK(platform_error(http("GET", V1 "/functions/svc/aliases/green", key, NULL), 404, "NOT_FOUND"),
 	      "the test alias outlived the deployment");
-	/* Rolled back after the switch: blue is live again at once. */
+	for (int i = 0; i < 100 && !jis(deployment(key, plain)->json, "status", "Completed"); i++)
+		sleep_ms(200);
+	CHECK(jis(deployment(key, plain)->json, "currentPhase", "Switched"), "%s", last_resp()->body);
+	/* Past the test stack's idle_seconds (8): blue's instances were kept only where keepBlue asked. */
+	sleep_ms(12000);
+	/* Rolled back after the switch: blue is live again at once, and warm. */
 	r = httpf("POST", key, "{\"reason\":\"customers complain\"}", V1 "/deployments/%s/rollback", id);
 	CHECK(r->status == 200 && jis(r->json, "status", "RolledBack"), "%ld %s", r->status, r->body);
+	CHECK_STATUS(httpf("POST", key, "{}", V1 "/deployments/%s/rollback", plain), 200);
+	CHECK(!cold(key, "svc"), "blue was not kept warm");
+	CHECK(cold(key, "plain"), "blue of a deployment without keepBlue was kept: the check proves nothing");
 	calls(key, "svc", NULL, 20, &v2, &failed);
 	CHECK(v2 == 0 && failed == 0, "after the rollback %d on green", v2);
 }
@@ -293,22 +319,57 @@ static void blue_green_whose_green_fails_its_test_is_rolled_back(void)
 	CHECK(v2 == 0 && failed == 0, "blue was not kept: %d on green, %d failed", v2, failed);
 }
 
+/* The alias a deployment names moves with the live traffic and gets its version back on a rollback. */
 static void a_manual_rollback_gives_all_traffic_back_at_once(void)
 {
 	char key[128], id[64];
 	int v2, failed;
 	CHECK(two_versions(key, "manual", "svc", V2_CODE), "function");
+	CHECK_STATUS(http("POST", V1 "/functions/svc/aliases", key, "{\"aliasName\":\"live\",\"version\":1}"), 201);
+	/* A public route that follows the published version follows the split too. */
+	struct resp *t = http("POST", V1 "/functions/svc/triggers", key, "{\"type\":\"Http\",\"config\":{\"httpPath\":\"/svc\"}}");
+	const char *url = t->status == 201 ? jps(t->json, "url") : NULL;
+	char route[256];
+	snprintf(route, sizeof(route), "%s", url && strstr(url, "/fn/") ? strstr(url, "/fn/") : "/fn/none");
 	CHECK_STATUS(deploy(key, "{\"functionName\":\"svc\",\"version\":2,\"strategy\":\"Canary\",\"config\":"
-	                         "{\"canaryPercentage\":50,\"canaryDuration\":\"PT5M\"}}", id),
+	                         "{\"canaryPercentage\":50,\"canaryDuration\":\"PT5M\",\"alias\":\"live\"}}", id),
 	             202);
 	for (int i = 0; i < 50 && !jis(deployment(key, id)->json, "currentPhase", "Canary 50%"); i++)
 		sleep_ms(200);
 	calls(key, "svc", NULL, 40, &v2, &failed);
 	CHECK(v2 > 0 && v2 < 40, "at 50%% the target answered %d of 40", v2);
+	calls(key, "svc", "live", 40, &v2, &failed);
+	CHECK(v2 > 0 && v2 < 40 && failed == 0, "at 50%% the target answered %d of 40 through the alias", v2);
+	int routed = 0;
+	for (int i = 0; i < 40; i++) {
+		struct resp *g = http("GET", route, NULL, NULL);
+		CHECK(g->status == 200, "the route: %ld %s", g->status, g->body);
+		routed += g->body && strstr(g->body, "v2") != NULL;
+	}
+	CHECK(routed > 0 && routed < 40, "at 50%% the target answered %d of 40 on the public route", routed);
+	/* The alias is the deployment's while it runs. */
+	CHECK(platform_error(http("PUT", V1 "/functions/svc/aliases/live", key, "{\"version\":2}"), 409, "CONFLICT"),
+	      "the alias was changed under the deployment");
+	CHECK(platform_error(http("DELETE", V1 "/functions/svc/aliases/live", key, NULL), 409, "CONFLICT"),
+	      "the alias was deleted under the deployment");
 	struct resp *r = httpf("POST", key, "{\"reason\":\"not today\"}", V1 "/deployments/%s/rollback", id);
 	CHECK(r->status == 200 && jis(r->json, "rollbackReason", "not today"), "%ld %s", r->status, r->body);
 	calls(key, "svc", NULL, 40, &v2, &failed);
 	CHECK(v2 == 0 && failed == 0, "after the rollback the target answered %d of 40", v2);
+	calls(key, "svc", "live", 40, &v2, &failed);
+	CHECK(v2 == 0 && failed == 0, "after the rollback the target answered %d of 40 through the alias", v2);
+	r = http("GET", V1 "/functions/svc/aliases/live", key, NULL);
+	CHECK(jpi(r->json, "version", 0) == 1 && json_object_object_length(jp(r->json, "routingConfig")) == 0, "%s", r->body);
+	/* Completed, the alias runs the target alone. */
+	CHECK_STATUS(deploy(key, "{\"functionName\":\"svc\",\"version\":2,\"strategy\":\"Canary\",\"config\":"
+	                         "{\"canaryPercentage\":50,\"canaryDuration\":\"PT2S\",\"alias\":\"live\","
+	                         "\"onUnproven\":\"Promote\",\"maxExtensions\":0}}", id),
+	             202);
+	for (int i = 0; i < 100 && jis((r = deployment(key, id))->json, "status", "InProgress"); i++)
+		sleep_ms(200);
+	CHECK(jis(r->json, "status", "Completed"), "%s", r->body);
+	r = http("GET", V1 "/functions/svc/aliases/live", key, NULL);
+	CHECK(jpi(r->json, "version", 0) == 2 && json_object_object_length(jp(r->json, "routingConfig")) == 0, "%s", r->body);
 }
 
 /* A step with too few invocations to judge is extended, then rolled back as unproven, or promoted when asked. */
@@ -371,7 +432,8 @@ static const struct test tests[] = {
 	{ "deployments: blue-green tests green on its alias, then switches at once; a rollback after brings blue back",
 	  blue_green_tests_green_then_switches_at_once },
 	{ "deployments: blue-green whose green fails its test is rolled back", blue_green_whose_green_fails_its_test_is_rolled_back },
-	{ "deployments: a manual rollback gives all traffic back at once", a_manual_rollback_gives_all_traffic_back_at_once },
+	{ "deployments: a manual rollback gives all traffic back at once; the alias it names moves with it",
+	  a_manual_rollback_gives_all_traffic_back_at_once },
 	{ "deployments: an unproven step is rolled back, or promoted when the config says so",
 	  an_unproven_step_is_rolled_back_or_promoted_as_configured },
 	{ "deployments: a canary completes on the other worker after its leader is killed",

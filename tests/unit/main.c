@@ -5,7 +5,7 @@
 
 int main(void)
 {
-	const struct unit_table *tables[] = { &unit_parsing, &unit_validate, &unit_handler, &unit_codezip, &unit_ziptree, &unit_job, &unit_auth, &unit_retry, &unit_textsafe, &unit_apigw, &unit_schedule, &unit_schedule_zones, &unit_routing };
+	const struct unit_table *tables[] = { &unit_parsing, &unit_validate, &unit_handler, &unit_codezip, &unit_ziptree, &unit_job, &unit_auth, &unit_retry, &unit_textsafe, &unit_apigw, &unit_schedule, &unit_schedule_zones, &unit_routing, &unit_deploy };
 	const char *filter = getenv("TF_TEST_FILTER");
 	size_t n = 0;
 	struct CMUnitTest *all = NULL;

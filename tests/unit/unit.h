@@ -16,6 +16,6 @@ struct unit_table {
 
 #define UNIT_TABLE(name, arr) const struct unit_table name = { #name, arr, sizeof(arr) / sizeof(arr[0]) }
 
-extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_ziptree, unit_job, unit_auth, unit_retry, unit_textsafe, unit_apigw, unit_schedule, unit_schedule_zones, unit_routing;
+extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_ziptree, unit_job, unit_auth, unit_retry, unit_textsafe, unit_apigw, unit_schedule, unit_schedule_zones, unit_routing, unit_deploy;
 
 #endif
