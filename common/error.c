@@ -69,6 +69,15 @@ void tf_details_merge(struct tf_error *e, const struct tf_error *from, const cha
 	}
 }
 
+void tf_help(struct tf_error *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->help, sizeof(e->help), fmt, ap);
+	va_end(ap);
+}
+
 void tf_error_reset(struct tf_error *e)
 {
 	json_object_put(e->details);

@@ -40,6 +40,7 @@ struct tf_error {
 	char message[512];
 	json_object *details;  /* array of {field, message}, or NULL */
 	int retry_after;       /* seconds, sent as Retry-After when > 0 */
+	char help[512];        /* the next step (a URL to call or read), sent as "help" when set */
 };
 
 /* Sets the error and returns -1, so a handler can `return tf_fail(...)`. */
@@ -47,6 +48,8 @@ int tf_fail(struct tf_error *e, enum tf_errkind kind, const char *fmt, ...) TF_P
 /* Adds one field-level detail (kind must be set separately or already). */
 void tf_detail(struct tf_error *e, const char *field, const char *fmt, ...) TF_PRINTF(3, 4);
 void tf_error_reset(struct tf_error *e);
+/* Sets what the caller can do next ("POST https://host/api/signup to get an API key"). */
+void tf_help(struct tf_error *e, const char *fmt, ...) TF_PRINTF(2, 3);
 /* Adds from's details to e, each field named "<prefix>.<field>" (a nested object's fields). */
 void tf_details_merge(struct tf_error *e, const struct tf_error *from, const char *prefix);
 int tf_error_status(enum tf_errkind kind, enum tf_surface surface);

@@ -164,8 +164,22 @@ int validate(json_object *body, const struct vfield *fields, size_t n, struct tf
 		bool known = false;
 		for (size_t i = 0; i < n && !known; i++)
 			known = strcmp(key, fields[i].name) == 0;
-		if (!known)
-			tf_detail(err, key, "is not a known field");
+		if (!known) {
+			char accepted[512];
+			size_t len = 0;
+			accepted[0] = '\0';
+			for (size_t i = 0; i < n; i++) {
+				size_t need = strlen(fields[i].name) + 2;
+				if (len + need >= sizeof(accepted))
+					break;
+				if (i)
+					memcpy(accepted + len, ", ", 2), len += 2;
+				memcpy(accepted + len, fields[i].name, need - 2);
+				len += need - 2;
+				accepted[len] = '\0';
+			}
+			tf_detail(err, key, "is not a known field; the accepted fields are %s", n ? accepted : "none");
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct vfield *f = &fields[i];

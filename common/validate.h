@@ -23,6 +23,17 @@ enum vtype {
 	V_INTARRAY, /* array of integers; min/max bound the count, fmin/fmax each value */
 };
 
+/*
+ * A request body's validation table with an example body that passes it: the
+ * route table points at it, and /openapi.json shows both.
+ */
+struct vtable {
+	const struct vfield *fields;
+	size_t n;
+	const char *example;  /* JSON text, or NULL */
+};
+#define VTABLE(name, arr, ex) const struct vtable name = { arr, sizeof(arr) / sizeof(arr[0]), ex }
+
 struct vfield {
 	const char *name;
 	enum vtype type;

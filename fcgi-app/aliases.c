@@ -32,12 +32,14 @@ static const struct vfield create_fields[] = {
 	{ .name = "version", .type = V_INT, .required = true, .min = 1, .max = INT32_MAX },
 	{ .name = "description", .type = V_STRING, .min = 0, .max = 256 },
 };
+VTABLE(alias_create_body, create_fields, "{\"aliasName\": \"production\", \"version\": 1}");
 
 static const struct vfield update_fields[] = {
 	{ .name = "version", .type = V_INT, .min = 1, .max = INT32_MAX },
 	{ .name = "routingConfig", .type = V_OBJECT },
 	{ .name = "description", .type = V_STRING, .min = 0, .max = 256 },
 };
+VTABLE(alias_update_body, update_fields, "{\"version\": 2, \"routingConfig\": {\"1\": 90, \"2\": 10}}");
 
 #define MAX_ROUTES 16
 

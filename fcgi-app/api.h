@@ -61,6 +61,7 @@ struct route {
 	const char *rate_class;  /* per-identity limit class, NULL for none */
 	size_t max_body;         /* 0 for TF_MAX_BODY */
 	bool raw_body;           /* any bytes of any Content-Type (a public route's or a webhook's) */
+	const struct vtable *body;  /* what its JSON body must be (OpenAPI shows it), or NULL */
 };
 
 /* Settings every thread reads, fixed after start-up. */
@@ -115,6 +116,10 @@ struct req {
 const struct route *route_match(const char *method, const char *path, struct req *r,
                                 bool *path_known);
 enum tf_surface surface_of_path(const char *path);
+/* Every route, for the documents generated from them (/openapi.json). */
+const struct route *route_table(size_t *n);
+/* The methods path takes, "GET, POST" (for Allow), into out; "" when none. */
+void route_methods(const char *path, char *out, size_t n);
 
 /* request.c */
 /* Decodes %XX (and '+' as a space in a query); -1 on a bad escape, a NUL or overflow. */

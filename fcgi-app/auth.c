@@ -161,9 +161,14 @@ int auth_request(struct req *r)
 {
 	const char *h = req_header(r, "HTTP_AUTHORIZATION");
 
-	if (h == NULL || *h == '\0')
+	if (h == NULL || *h == '\0') {
+		char base[512];
+		req_base_url(r, base, sizeof(base));
+		tf_help(&r->err, "POST %s/api/signup with {\"tenantId\": \"<name>\"} answers an API key", base);
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED,
-		               "Missing credentials: send Authorization: Bearer <API key or token>");
+		               "Missing credentials: send Authorization: Bearer <API key or token>; get an API key with"
+		               " POST %s/api/signup", base);
+	}
 	if (strncasecmp(h, "Bearer ", 7) != 0)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Authorization must be a Bearer token");
 	const char *token = h + 7;

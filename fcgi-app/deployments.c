@@ -52,6 +52,9 @@ static const struct vfield create_fields[] = {
 	{ .name = "strategy", .type = V_STRING, .required = true, .min = 1, .max = 16, .check = check_strategy },
 	{ .name = "config", .type = V_OBJECT },
 };
+VTABLE(deployment_create_body, create_fields,
+       "{\"functionName\": \"resize\", \"version\": 2, \"strategy\": \"Canary\", \"config\": {\"canaryDuration\": \"PT5M\","
+       " \"canaryIncrements\": [10, 50, 100], \"rollbackOnErrorRate\": 0.05}}");
 
 /* What judges both strategies. */
 #define JUDGE_FIELDS                                                                                         \
@@ -370,6 +373,7 @@ int platform_deployments_list(struct req *r)
 static const struct vfield rollback_fields[] = {
 	{ .name = "reason", .type = V_STRING, .min = 1, .max = 500 },
 };
+VTABLE(deployment_rollback_body, rollback_fields, "{\"reason\": \"errors after the switch\"}");
 
 /*
  * POST /api/v1/deployments/{id}/rollback — Rollback Deployment. One in progress

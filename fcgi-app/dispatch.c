@@ -60,6 +60,8 @@ static json_object *error_body(struct req *r, int status)
 		jadd_int(o, "status", status);
 		if (e->details)
 			json_object_object_add(o, "details", json_object_get(e->details));
+		if (e->help[0])
+			jadd_str(o, "help", e->help);
 		jadd_str(o, "traceId", r->trace_id);
 		return o;
 	}
@@ -70,6 +72,8 @@ static json_object *error_body(struct req *r, int status)
 	jadd_str(inner, "message", e->message);
 	json_object_object_add(inner, "details",
 	                       e->details ? json_object_get(e->details) : json_object_new_array());
+	if (e->help[0])
+		jadd_str(inner, "help", e->help);
 	jadd_str(inner, "traceId", r->trace_id);
 	jadd_str(inner, "timestamp", ts);
 	json_object_object_add(o, "error", inner);
@@ -150,9 +154,15 @@ static int run_route(struct req *r)
 
 	r->route = route_match(r->method, r->path, r, &known);
 	if (r->route == NULL) {
-		if (known)
-			return tf_fail(&r->err, TF_E_METHOD, "Method %s is not allowed on %s", r->method, r->path);
-		return tf_fail(&r->err, TF_E_NOT_FOUND, "No such endpoint: %s %s", r->method, r->path);
+		char base[512], allow[128];
+		req_base_url(r, base, sizeof(base));
+		if (known) {
+			route_methods(r->path, allow, sizeof(allow));
+			req_add_header(r, "Allow", "%s", allow);
+			return tf_fail(&r->err, TF_E_METHOD, "Method %s is not allowed on %s; it takes %s", r->method, r->path, allow);
+		}
+		tf_help(&r->err, "%s/llms.txt lists every endpoint; %s/openapi.json describes them", base, base);
+		return tf_fail(&r->err, TF_E_NOT_FOUND, "No such endpoint: %s %s (see %s/llms.txt)", r->method, r->path, base);
 	}
 	r->surface = r->route->surface;
 	if (r->route->auth != AUTH_NONE) {

@@ -20,6 +20,7 @@ static const struct vfield event_fields[] = {
 	{ .name = "topic", .type = V_STRING, .required = true, .min = 1, .max = 128 },
 	{ .name = "payload", .type = V_ANY },
 };
+VTABLE(event_publish_body, event_fields, "{\"topic\": \"orders.created\", \"payload\": {\"order\": 7}}");
 
 static const struct vfield batch_fields[] = {
 	{ .name = "events", .type = V_ANY, .required = true },

@@ -60,6 +60,10 @@ static int check_trigger(const char *s, char *why, size_t whysz)
 
 static const struct vfield create_fields[] = { TAU_FIELDS(true) };
 static const struct vfield update_fields[] = { TAU_FIELDS(false) };
+VTABLE(tau_function_create_body, create_fields,
+       "{\"name\": \"hello\", \"runtime\": \"nodejs20\", \"handler\": \"index.handler\","
+       " \"code\": \"exports.handler = async (event) => ({ statusCode: 200, body: 'hi' });\"}");
+VTABLE(tau_function_update_body, update_fields, "{\"timeout\": 10, \"memoryMB\": 256}");
 
 /* The handler's format depends on the runtime's language. */
 static int check_handler_for(struct req *r, const char *handler, const char *runtime)
@@ -427,6 +431,9 @@ int tau_functions_delete(struct req *r)
 	ASYNC_FIELDS
 
 static const struct vfield platform_create_fields[] = { PLATFORM_FIELDS(true) };
+VTABLE(platform_function_create_body, platform_create_fields,
+       "{\"name\": \"resize\", \"runtime\": \"Python311\", \"handler\": \"main.handler\", \"memorySize\": 256,"
+       " \"timeout\": 30, \"environment\": {\"BUCKET\": \"images\"}}");
 /* The name addresses the function; it is not changed through the platform API. */
 static const struct vfield platform_update_fields[] = {
 	{ .name = "runtime", .type = V_STRING, .min = 1, .max = 32, .check = check_runtime },
@@ -442,6 +449,7 @@ static const struct vfield platform_update_fields[] = {
 	  .check = check_tag_key },
 	ASYNC_FIELDS,
 };
+VTABLE(platform_function_update_body, platform_update_fields, "{\"memorySize\": 512, \"timeout\": 60}");
 
 /* Answers with the function named in the route, as now stored. */
 static int reply_platform(struct req *r, int status, const char *name, bool detail)

@@ -70,6 +70,16 @@ int platform_triggers_disable(struct req *r);
 int platform_triggers_delete(struct req *r);
 int platform_triggers_rotate_secret(struct req *r);
 int platform_deployments_create(struct req *r);
+int front_index(struct req *r);
+int front_llms(struct req *r);
+int front_openapi(struct req *r);
+
+/* The request bodies of the route table (validation tables with an example each). */
+struct vtable;
+extern const struct vtable tau_function_create_body, tau_function_update_body, tau_invoke_body, signup_body,
+	platform_function_create_body, platform_function_update_body, platform_invoke_body, version_create_body,
+	alias_create_body, alias_update_body, trigger_create_body, deployment_create_body, deployment_rollback_body,
+	event_publish_body, login_body, user_create_body, password_body;
 int platform_deployments_list(struct req *r);
 int platform_deployments_get(struct req *r);
 int platform_deployments_rollback(struct req *r);

@@ -530,9 +530,16 @@ static int load_published(struct req *r, enum fn_lookup by, const char *key, str
 /* The version an unqualified invocation runs: the published one. */
 static int published_of(struct req *r, const struct fn *f, long long *n)
 {
-	if (f->published_version <= 0)
-		return tf_fail(&r->err, TF_E_NOT_DEPLOYED,
-		               "Function %s has no deployed version yet; deploy it (or create a version) first", f->name);
+	if (f->published_version <= 0) {
+		char base[512];
+		req_base_url(r, base, sizeof(base));
+		if (r->surface == TF_SURFACE_TAU)
+			tf_help(&r->err, "POST %s/saas/api/v1/sdk/tau/functions/%s/deploy", base, f->id);
+		else
+			tf_help(&r->err, "POST %s/api/v1/functions/%s/versions with {\"code\": \"<base64 ZIP>\"}", base, f->name);
+		return tf_fail(&r->err, TF_E_NOT_DEPLOYED, "Function %s has no deployed version yet; deploy it first: %s",
+		               f->name, r->err.help);
+	}
 	*n = f->published_version;
 	return 0;
 }
@@ -540,6 +547,7 @@ static int published_of(struct req *r, const struct fn *f, long long *n)
 static const struct vfield tau_invoke_fields[] = {
 	{ .name = "payload", .type = V_ANY },
 };
+VTABLE(tau_invoke_body, tau_invoke_fields, "{\"payload\": {\"name\": \"World\"}}");
 
 /* The event as JSON text: the payload, or {} when none was sent (as Lambda). */
 static int payload_text(struct req *r, json_object *p, char **out)
@@ -645,6 +653,7 @@ static const struct vfield platform_invoke_fields[] = {
 	{ .name = "alias", .type = V_STRING, .min = 1, .max = 64 },
 	{ .name = "invocationType", .type = V_STRING, .min = 1, .max = 32, .check = check_invocation_type },
 };
+VTABLE(platform_invoke_body, platform_invoke_fields, "{\"payload\": {\"imageUrl\": \"https://example.com/a.jpg\"}}");
 
 /*
  * The platform's payload: a JSON value, or a string holding JSON text (as the

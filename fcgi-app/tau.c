@@ -43,6 +43,7 @@ static const struct vfield signup_fields[] = {
 	  .message = "must be 3-63 lowercase letters, digits or '-', starting and ending with a letter or digit" },
 	{ .name = "agent", .type = V_STRING, .min = 1, .max = 128 },
 };
+VTABLE(signup_body, signup_fields, "{\"tenantId\": \"acme-team\"}");
 
 /* POST /api/signup — Signup (Public) */
 int tau_signup(struct req *r)

@@ -25,6 +25,8 @@ static const struct vfield create_fields[] = {
 	{ .name = "targetVersion", .type = V_ANY },
 	{ .name = "config", .type = V_OBJECT },
 };
+VTABLE(trigger_create_body, create_fields,
+       "{\"type\": \"Http\", \"config\": {\"httpPath\": \"/process\", \"httpMethods\": [\"POST\"], \"corsEnabled\": true}}");
 
 /* POST /api/v1/functions/{name}/triggers — Create Trigger */
 int platform_triggers_create(struct req *r)

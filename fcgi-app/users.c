@@ -80,6 +80,7 @@ static const struct vfield login_fields[] = {
 	{ .name = "username", .type = V_STRING, .required = true, .min = 1, .max = 128 },
 	{ .name = "password", .type = V_STRING, .required = true, .min = 1, .max = TF_MAX_PASSWORD },
 };
+VTABLE(login_body, login_fields, "{\"username\": \"admin@example.com\", \"password\": \"a-long-passphrase\"}");
 
 static const struct vfield user_fields[] = {
 	{ .name = "username", .type = V_STRING, .required = true, .min = 3, .max = 128, .check = check_username },
@@ -87,11 +88,14 @@ static const struct vfield user_fields[] = {
 	  .message = PASSWORD_RULE },
 	{ .name = "role", .type = V_STRING, .required = true, .min = 1, .max = 16, .check = check_role },
 };
+VTABLE(user_create_body, user_fields,
+       "{\"username\": \"dev@example.com\", \"password\": \"another-long-passphrase\", \"role\": \"Developer\"}");
 
 static const struct vfield password_fields[] = {
 	{ .name = "password", .type = V_STRING, .required = true, .min = TF_MIN_PASSWORD, .max = TF_MAX_PASSWORD,
 	  .message = PASSWORD_RULE },
 };
+VTABLE(password_body, password_fields, "{\"password\": \"a-new-long-passphrase\"}");
 
 /* Failed logins of a username in the current window; counts one more when fail is set. */
 static long long login_failures(struct req *r, const char *username, bool fail, int *ttl)

@@ -96,6 +96,7 @@ static const struct vfield version_fields[] = {
 	{ .name = "environment", .type = V_STRMAP, .min = 0, .max = TF_MAX_ENV_VARS,
 	  .max_bytes = TF_MAX_ENV_BYTES, .check = check_env_key },
 };
+VTABLE(version_create_body, version_fields, "{\"code\": \"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\", \"description\": \"first\"}");
 
 /* Decodes and checks the package under its limits; -1 with INVALID_CODE_PACKAGE. */
 static int unpack_check(struct req *r, const char *b64, struct buf *zip, uint64_t *unpacked)

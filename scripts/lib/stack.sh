@@ -56,6 +56,7 @@ write_config() {
 	# Written by scripts/lib/stack.sh for the stack in $dir.
 	[paths]
 	sql = $TF_REPO/sql
+	llms_template = $TF_REPO/share/llms.txt.in
 	[api]
 	socket = $(front_dir "$dir")/tf-api.sock
 	socket_group = nogroup
