@@ -12,22 +12,32 @@
 #include "ratelimit.h"
 #include "timefmt.h"
 
-#define RATE_WINDOW_S 60
+#define MINUTE_S 60
+#define HOUR_S 3600
+
+enum rate_identity {
+	RATE_CALLER,    /* the key or user calling */
+	RATE_FUNCTION,  /* the function called (invoke), whoever calls it */
+	RATE_ADDRESS,   /* the client's address: endpoints without authentication */
+};
 
 struct rate_class {
 	const char *name;
-	long long limit;   /* requests per window */
-	bool per_function; /* counted per function (invoke), not per caller */
+	long long limit;   /* requests per window ([ratelimit] <name>) */
+	int window_s;
+	enum rate_identity by;
 };
 
+/* The reference's per-endpoint limits, and a signup flood's. */
 static struct rate_class classes[] = {
-	{ "create", 20, false },
-	{ "read", 60, false },
-	{ "write", 20, false },
-	{ "delete", 10, false },
-	{ "toggle", 30, false },
-	{ "deploy", 10, false },
-	{ "invoke", 10000, true },
+	{ "create", 20, MINUTE_S, RATE_CALLER },
+	{ "read", 60, MINUTE_S, RATE_CALLER },
+	{ "write", 20, MINUTE_S, RATE_CALLER },
+	{ "delete", 10, MINUTE_S, RATE_CALLER },
+	{ "toggle", 30, MINUTE_S, RATE_CALLER },
+	{ "deploy", 10, MINUTE_S, RATE_CALLER },
+	{ "invoke", 10000, MINUTE_S, RATE_FUNCTION },
+	{ "signup", 30, HOUR_S, RATE_ADDRESS },
 };
 
 void ratelimit_init(const struct config *cfg)
@@ -47,16 +57,19 @@ int ratelimit_check(struct req *r)
 			c = &classes[i];
 	if (c == NULL)
 		return 0;
-	long long now = now_ms() / 1000, window = now - now % RATE_WINDOW_S;
+	long long now = now_ms() / 1000, window = now - now % c->window_s;
 	char ident[TF_MAX_PARAM + 80];
-	if (c->per_function && r->nparams > 0)
+	const char *addr = req_header(r, "REMOTE_ADDR");
+	if (c->by == RATE_FUNCTION && r->nparams > 0)
 		snprintf(ident, sizeof(ident), "%s/%s", r->who.tenant, r->params[0]);
+	else if (c->by == RATE_ADDRESS)
+		snprintf(ident, sizeof(ident), "addr:%.64s", addr ? addr : "-");
 	else
 		snprintf(ident, sizeof(ident), "%s", r->who.principal);
 	snprintf(key, sizeof(key), TF_KEY_RATE_FMT, c->name, ident, window);
 
 	struct rds *rds = r->conn->rds;
-	if (rds_append(rds, "INCR %s", key) != 0 || rds_append(rds, "EXPIRE %s %d", key, 2 * RATE_WINDOW_S) != 0)
+	if (rds_append(rds, "INCR %s", key) != 0 || rds_append(rds, "EXPIRE %s %d", key, 2 * c->window_s) != 0)
 		goto unavailable;
 	redisReply *count = rds_reply(rds);
 	redisReply *expire = rds_reply(rds);
@@ -67,14 +80,15 @@ int ratelimit_check(struct req *r)
 	if (n < 0)
 		goto unavailable;
 
-	long long reset = window + RATE_WINDOW_S;
+	long long reset = window + c->window_s;
 	req_add_header(r, "X-RateLimit-Limit", "%lld", c->limit);
 	req_add_header(r, "X-RateLimit-Remaining", "%lld", n >= c->limit ? 0 : c->limit - n);
 	req_add_header(r, "X-RateLimit-Reset", "%lld", reset);
 	if (n > c->limit) {
 		r->err.retry_after = (int)(reset - now > 0 ? reset - now : 1);
-		return tf_fail(&r->err, TF_E_RATE_LIMIT, "Rate limit of %lld requests per minute exceeded",
-		               c->limit);
+		return tf_fail(&r->err, TF_E_RATE_LIMIT, "Rate limit of %lld requests per %s exceeded; try again in %lld s",
+		               c->limit, c->window_s == HOUR_S ? "hour from one address" : "minute",
+		               reset - now > 0 ? reset - now : 1);
 	}
 	return 0;
 unavailable:

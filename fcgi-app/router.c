@@ -27,7 +27,7 @@ static const struct route routes[] = {
 	{ "GET", V1 "/openapi.json", front_openapi, P, AUTH_NONE, 0, NULL, 0, false, NULL },
 
 	/* TauFunctions: signup, plan, keys */
-	{ "POST", "/api/signup", tau_signup, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0, false, &signup_body },
+	{ "POST", "/api/signup", tau_signup, TF_SURFACE_TAU, AUTH_NONE, 0, "signup", 0, false, &signup_body },
 	{ "GET", "/api/signup/limits", tau_signup_limits, TF_SURFACE_TAU, AUTH_NONE, 0, NULL, 0, false, NULL },
 	{ "POST", "/api/billing/upgrade", tau_billing_upgrade, TF_SURFACE_TAU, AUTH_ANY, ROLE_ADMIN, "write", 0, false, NULL },
 	{ "GET", "/api/account", tau_account_get, TF_SURFACE_TAU, AUTH_ANY, ROLE_ALL, "read", 0, false, NULL },

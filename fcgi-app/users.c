@@ -27,7 +27,7 @@
 #include "validate.h"
 #include "xalloc.h"
 
-#define LOGIN_FAILURE_LIMIT 10      /* failed logins of one username ... */
+#define LOGIN_FAILURE_LIMIT 10      /* failed logins of one username from one address ([ratelimit] login_failures) ... */
 #define LOGIN_FAILURE_WINDOW_S 900  /* ... in this long, then 429 until it passes */
 #define BOOTSTRAP_ADMIN "admin"
 #define BOOTSTRAP_PASSWORD_CHARS 24
@@ -97,13 +97,23 @@ static const struct vfield password_fields[] = {
 };
 VTABLE(password_body, password_fields, "{\"password\": \"a-new-long-passphrase\"}");
 
-/* Failed logins of a username in the current window; counts one more when fail is set. */
+/*
+ * The counter of a username's failed logins from the client's address: counted
+ * per address, so that failures from elsewhere never lock the user out here.
+ */
+static void login_key(struct req *r, const char *username, char *key, size_t n)
+{
+	const char *addr = req_header(r, "REMOTE_ADDR");
+	snprintf(key, n, "tf:login:%s:%.64s", username, addr ? addr : "-");
+}
+
+/* Failed logins of a username from this address in the current window; counts one more when fail is set. */
 static long long login_failures(struct req *r, const char *username, bool fail, int *ttl)
 {
 	char key[256];
 	redisReply *rep;
 
-	snprintf(key, sizeof(key), "tf:login:%s", username);
+	login_key(r, username, key, sizeof(key));
 	if (fail) {
 		rds_append(r->conn->rds, "INCR %s", key);
 		rds_append(r->conn->rds, "EXPIRE %s %d NX", key, LOGIN_FAILURE_WINDOW_S);
@@ -130,9 +140,11 @@ int platform_login(struct req *r)
 	if (req_json(r, &body) != 0 || validate(body, login_fields, TF_ARRAY_LEN(login_fields), &r->err) != 0)
 		goto out;
 	const char *username = jstr(body, "username"), *password = jstr(body, "password");
-	if (login_failures(r, username, false, &ttl) >= LOGIN_FAILURE_LIMIT) {
+	if (login_failures(r, username, false, &ttl) >=
+	    config_int(r->app->cfg, "ratelimit", "login_failures", LOGIN_FAILURE_LIMIT, 1, 1000000)) {
 		r->err.retry_after = ttl > 0 ? ttl : 1;
-		tf_fail(&r->err, TF_E_RATE_LIMIT, "Too many failed logins for this user; try again later");
+		tf_fail(&r->err, TF_E_RATE_LIMIT, "Too many failed logins for this user from this address; try again in %d s",
+		        ttl > 0 ? ttl : 1);
 		goto out;
 	}
 	if (db_query(r->conn->db,
@@ -149,7 +161,9 @@ int platform_login(struct req *r)
 		tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid username or password");
 		goto out;
 	}
-	freeReplyObject(rds_cmd(r->conn->rds, "DEL tf:login:%s", username));
+	char key[256];
+	login_key(r, username, key, sizeof(key));
+	freeReplyObject(rds_cmd(r->conn->rds, "DEL %s", key));
 	int64_t now = now_ms() / 1000;
 	char *token = token_issue(r->app->token_key, r->app->token_key_len, db_val(rows, 0, 0), db_ll(rows, 0, 3, 0), now,
 	                          r->app->token_ttl_s);

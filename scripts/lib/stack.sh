@@ -125,11 +125,34 @@ start_daemon() { # dir name binary
 	echo $! >"$dir/run/$name.pid"
 }
 
-start_nginx() {
-	local dir=$1 port=$2 front
+# A self-signed certificate for 127.0.0.1 and localhost, made once into DIR/tls.
+tls_cert() { # dir
+	local dir=$1
+	[ -s "$dir/tls/cert.pem" ] && [ -s "$dir/tls/key.pem" ] && return 0
+	mkdir -p "$dir/tls"
+	chmod 0700 "$dir/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+		-subj "/CN=TauFunctions on 127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" >"$dir/log/tls.log" 2>&1 ||
+		die "openssl could not make a certificate; see $dir/log/tls.log"
+	chmod 0600 "$dir/tls/key.pem"
+}
+
+start_nginx() { # dir port [https-port]
+	local dir=$1 port=$2 https=${3:-} front
 	alive "$dir" nginx && return 0
 	front=$(front_dir "$dir")
-	sed -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@API_SOCKET@|$front/tf-api.sock|g" \
+	rm -f "$dir/nginx/taufunctions-tls.conf"
+	if [ -n "$https" ]; then
+		tls_cert "$dir"
+		cat >"$dir/nginx/taufunctions-tls.conf" <<-TLS
+		listen 127.0.0.1:$https ssl http2;
+		ssl_certificate $dir/tls/cert.pem;
+		ssl_certificate_key $dir/tls/key.pem;
+		include $TF_REPO/nginx/tls-params.conf;
+		TLS
+	fi
+	sed -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@API_SOCKET@|$front/tf-api.sock|g" -e "s|@PREFIX@|$dir/nginx|g" \
 		"$TF_REPO/nginx/taufunctions.conf.in" >"$dir/nginx/taufunctions.conf"
 	sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@LOG_DIR@|$dir/log|g" -e "s|@PID@|$dir/run/nginx.pid|g" \
 		-e "s|@TEMP@|$front/nginx-tmp|g" "$TF_REPO/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
@@ -150,8 +173,8 @@ stack_logs() {
 	done
 }
 
-stack_start() { # dir port
-	local dir=$1 port=$2 front
+stack_start() { # dir port [https-port]
+	local dir=$1 port=$2 https=${3:-} front
 	mkdir -p "$dir"/{run,db,redis,log,secrets,nginx}
 	# nginx's workers (nobody) reach the FastCGI socket through run/, or front_dir's.
 	chmod 0711 "$dir" "$dir/run"
@@ -168,7 +191,7 @@ stack_start() { # dir port
 		>>"$dir/log/tf-api.log" 2>&1 || die "migrations or the first Admin failed; see $dir/log/tf-api.log"
 	start_daemon "$dir" tf-api "$TF_BUILD/fcgi-app/tf-api"
 	start_daemon "$dir" tf-worker "$TF_BUILD/worker/tf-worker"
-	start_nginx "$dir" "$port"
+	start_nginx "$dir" "$port" "$https"
 	if ! wait_for 90 healthy "$port"; then
 		stack_logs "$dir"
 		die "the stack in $dir did not become healthy on port $port"

@@ -92,6 +92,9 @@ static void release_all(void)
 	last = NULL;
 }
 
+static const char *source_address;  /* the loopback address requests leave from, or NULL (127.0.0.1) */
+static const char *tls_ca;          /* set: requests go over HTTPS (TF_HTTPS_URL), verified against it */
+static long tls_version;            /* the HTTP version of the last answer over HTTPS */
 static const char *extra_header;  /* one more header for the next request, if set */
 static const char *extra_header2; /* and another */
 static long timeout_s = 120;
@@ -157,9 +160,15 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 	struct curl_slist *h = NULL;
 	char url[4096];
 
-	snprintf(url, sizeof(url), "%s%s", base, path);
+	snprintf(url, sizeof(url), "%s%s", tls_ca ? getenv("TF_HTTPS_URL") : base, path);
 	curl_easy_reset(curl);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (source_address)
+		curl_easy_setopt(curl, CURLOPT_INTERFACE, source_address);
+	if (tls_ca) {
+		curl_easy_setopt(curl, CURLOPT_CAINFO, tls_ca);
+		curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	}
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
@@ -187,6 +196,8 @@ struct resp *http_raw(const char *method, const char *path, const char *auth_hea
 		r->len = strlen(r->body);
 	} else {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+		if (tls_ca)
+			curl_easy_getinfo(curl, CURLINFO_HTTP_VERSION, &tls_version);
 		if (r->body)
 			r->json = json_tokener_parse(r->body);
 	}
@@ -569,7 +580,7 @@ static const struct suite *const suites[] = {
 	&suite_newcomer, &suite_tau_account, &suite_tau_functions, &suite_tau_invoke, &suite_tau_errors,
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
-	&suite_limits, &suite_engine, &suite_records, &suite_walls, &suite_fairness, &suite_packages, &suite_input, &suite_http_edges, &suite_runtime_py312, &suite_storage, &suite_tenant_walls, &suite_frontdoor, &suite_triggers, &suite_deployments,
+	&suite_limits, &suite_engine, &suite_records, &suite_walls, &suite_fairness, &suite_packages, &suite_input, &suite_http_edges, &suite_runtime_py312, &suite_storage, &suite_tenant_walls, &suite_frontdoor, &suite_tls_limits, &suite_triggers, &suite_deployments,
 	&suite_faults, &suite_async, &suite_outcomes,  /* last: they stop and start parts of the stack */
 };
 
@@ -628,4 +639,21 @@ struct resp *await_invocation(const char *key, const char *fn, const char *rid, 
 		sleep_ms(100);
 	}
 	return r;
+}
+
+void http_from(const char *address)
+{
+	source_address = address;
+}
+
+bool http_over_tls(bool on)
+{
+	const char *url = getenv("TF_HTTPS_URL"), *ca = getenv("TF_TLS_CA");
+	tls_ca = on && url && ca ? ca : NULL;
+	return !on || tls_ca != NULL;
+}
+
+long http_tls_version(void)
+{
+	return tls_version;
 }

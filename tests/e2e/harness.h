@@ -33,7 +33,7 @@ extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invo
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
 	suite_engine,
-	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges, suite_runtime_py312, suite_storage, suite_tenant_walls, suite_triggers, suite_deployments, suite_frontdoor;
+	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges, suite_runtime_py312, suite_storage, suite_tenant_walls, suite_triggers, suite_deployments, suite_frontdoor, suite_tls_limits;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -90,6 +90,12 @@ struct resp *http_with_two_headers(const char *method, const char *path, const c
 struct resp *http_post_with_two_headers(const char *path, const char *body, const char *h1, const char *h2);
 /* Any bytes as the body, of this Content-Type. */
 struct resp *http_raw_typed(const char *method, const char *path, const char *type, const char *body, size_t len);
+/* Requests leave from this loopback address ("127.0.0.2"), or 127.0.0.1 again with NULL. */
+void http_from(const char *address);
+/* Requests go over HTTPS (TF_HTTPS_URL, verified against TF_TLS_CA) or not; false when none is set up. */
+bool http_over_tls(bool on);
+/* The HTTP version of the last answer over HTTPS: CURL_HTTP_VERSION_2_0 for HTTP/2. */
+long http_tls_version(void);
 /* Value of a response header (case-insensitive), into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 
