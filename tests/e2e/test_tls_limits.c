@@ -35,6 +35,24 @@ static void the_api_answers_over_https_with_http2(void)
 	r = http("GET", "/saas/api/v1/sdk/tau/functions/fn_nosuchthing", key, NULL);
 	CHECK(r->status == 404 && jis(r->json, "code", "NOT_FOUND"), "an error over HTTPS: %ld %s", r->status, r->body);
 	http_over_tls(false);
+	/* nginx logged it as one JSON line with the trace id the client got. */
+	char trace[64], path[512], line[4096];
+	bool logged = false;
+	snprintf(path, sizeof(path), "%s/log/nginx-access.log", getenv("TF_STACK_DIR"));
+	if (resp_header(r, "X-Trace-Id", trace, sizeof(trace))) {
+		sleep_ms(200);  /* nginx writes the line after the answer */
+		FILE *f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, trace)) {
+				json_object *o = json_tokener_parse(line);
+				logged = jis(o, "traceId", trace) && jpi(o, "status", 0) == 404 && jps(o, "tls") &&
+				         strncmp(jps(o, "tls"), "TLSv1.", 6) == 0;
+				json_object_put(o);
+			}
+		if (f)
+			fclose(f);
+	}
+	CHECK(logged, "no JSON access line for trace %s in %s", trace, path);
 	/* TLS 1.2 and 1.3 handshake; 1.1 is refused by the server even to a client that would take it. */
 	static const struct {
 		const char *flags;
