@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 
-echo "1..6"
+echo "1..8"
 # The tree as git sees it (tracked and new files, nothing ignored), without its builds.
 mkdir "$work/src"
 (cd "$repo" && git ls-files -co --exclude-standard | grep -v '^build' | tar -cf - -T -) | tar -xf - -C "$work/src"
@@ -67,4 +67,22 @@ rc=$?
 ok $rc "package: nginx -t accepts the production configuration (HTTPS, HTTP/2, HSTS, the HTTP redirect)"
 grep -q 'Strict-Transport-Security' "$work/etc/taufunctions-tls.conf" && grep -q 'return 301 https://' "$work/nginx/sites/taufunctions"
 ok $? "package: production sets HSTS and redirects HTTP to HTTPS"
+# Installed for real (no MariaDB answers as root here, so postinst leaves the database
+# alone), then purged: nothing of it stays but the system user.
+if dpkg-query -W -f='${Status}' taufunctions 2>/dev/null | grep -q installed; then
+	echo "# taufunctions is installed on this machine: the test will not replace or purge an operator's install"
+	ok 1 "package: dpkg -i installs it (refused: already installed here)"
+	ok 1 "package: dpkg --purge removes it (refused: already installed here)"
+	exit 1
+fi
+out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" 2>&1)
+rc=$?
+[ $rc -eq 0 ] || echo "$out" | sed 's/^/# /'
+installed=$( [ $rc -eq 0 ] && [ -x /usr/bin/tf-api ] && [ -x /usr/bin/tf-worker ] && id taufunctions >/dev/null 2>&1 &&
+	[ "$(stat -c %a:%G /etc/taufunctions/jwt.key)" = 640:taufunctions ] && [[ "$(/usr/bin/tf-api --help 2>&1)" == *"usage: tf-api"* ]]; echo $?)
+ok "$installed" "package: dpkg -i installs it: binaries, the taufunctions user, secrets 0640 root:taufunctions"
+out=$(dpkg --purge taufunctions 2>&1)
+rc=$?
+[ $rc -eq 0 ] || echo "$out" | sed 's/^/# /'
+ok "$([ $rc -eq 0 ] && [ ! -e /usr/bin/tf-api ] && [ ! -e /etc/taufunctions ]; echo $?)" "package: dpkg --purge removes it and its secrets"
 exit $failed
