@@ -69,6 +69,8 @@ char *job_to_json(const struct job *j)
 {
 	json_object *o = json_object_new_object();
 	jadd_str(o, "requestId", j->request_id);
+	if (j->trace_id[0])
+		jadd_str(o, "traceId", j->trace_id);
 	jadd_str(o, "tenant", j->tenant);
 	jadd_str(o, "functionId", j->function_id);
 	jadd_str(o, "functionName", j->function_name);
@@ -106,7 +108,8 @@ int job_from_json(const char *text, size_t len, struct job *j, char *why, size_t
 	    copy_field(o, "runtime", j->runtime, sizeof(j->runtime), true) ||
 	    copy_field(o, "handler", j->handler, sizeof(j->handler), true) ||
 	    copy_field(o, "alias", j->alias, sizeof(j->alias), false) ||
-	    copy_field(o, "type", j->type, sizeof(j->type), false)) {
+	    copy_field(o, "type", j->type, sizeof(j->type), false) ||
+	    copy_field(o, "traceId", j->trace_id, sizeof(j->trace_id), false)) {
 		snprintf(why, whysz, "a string field is missing or too long");
 		goto out;
 	}

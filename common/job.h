@@ -29,6 +29,7 @@ struct job {
 	char *payload;           /* the event as JSON text, owned */
 	char alias[65];          /* empty when invoked without one */
 	char type[16];           /* "RequestResponse" or "Event" */
+	char trace_id[48];       /* the request's that made it (its log lines in tf-api and nginx), or "" */
 	int max_retries;         /* Event: tries after the first, 0-2 (as Lambda) */
 	int max_event_age_s;     /* Event: no try starts later than this after queuing */
 	int reserved_concurrency; /* at most this many of the function run at once; -1: no limit */

@@ -110,6 +110,7 @@ struct req {
 	struct buf raw_out;      /* instead of out: bytes as they are, their Content-Type among headers */
 	bool raw;
 	struct buf headers;      /* extra "Name: value\r\n" lines */
+	char request_id[40];     /* the invocation it made, for its log line, or "" */
 };
 
 /* router.c */

@@ -188,7 +188,8 @@ static void log_request(struct req *r)
 	snprintf(ms, sizeof(ms), "%lld.%03lld", us / 1000, us % 1000);
 	/* The path holds ids and names only; secrets travel in headers and bodies. */
 	log_fields(r->status >= 500 ? TFLOG_ERROR : TFLOG_INFO, "request", "method", r->method,
-	           "path", r->path, "status", status, "ms", ms, "traceId", r->trace_id, "tenant",
+	           "path", r->path, "status", status, "ms", ms, "traceId", r->trace_id,
+	           "requestId", r->request_id[0] ? r->request_id : NULL, "tenant",
 	           r->who.authenticated ? r->who.tenant : NULL,
 	           "error", r->status >= 400 ? tf_error_code(r->err.kind) : NULL, NULL);
 }

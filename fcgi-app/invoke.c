@@ -180,6 +180,8 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	if (runtimes_check(r, j->runtime) != 0)
 		return -1;
 	uuid_v4(j->request_id);
+	snprintf(j->trace_id, sizeof(j->trace_id), "%s", r->trace_id);
+	snprintf(r->request_id, sizeof(r->request_id), "%s", j->request_id);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
 	snprintf(j->type, sizeof(j->type), "RequestResponse");
 	j->account_concurrency = account_concurrency_of(r);
@@ -337,6 +339,8 @@ static int async_accept(struct req *r, struct job *j, const char *idem)
 	if (runtimes_check(r, j->runtime) != 0)
 		return -1;
 	uuid_v4(j->request_id);
+	snprintf(j->trace_id, sizeof(j->trace_id), "%s", r->trace_id);
+	snprintf(r->request_id, sizeof(r->request_id), "%s", j->request_id);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
 	snprintf(j->type, sizeof(j->type), "Event");
 	j->account_concurrency = account_concurrency_of(r);

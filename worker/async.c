@@ -169,6 +169,7 @@ static json_object *try_record(const struct job *j, const struct outcome *oc, co
 	char *text = record_json(j, oc, logs), why[64];
 	json_object *rec = json_parse_text(text, strlen(text), why, sizeof(why));
 
+	log_invocation(j, oc);
 	free(text);
 	if (rec) {
 		jadd_str(rec, "finalStatus", v.status);

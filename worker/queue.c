@@ -81,6 +81,7 @@ static void publish(struct rds *rds, const struct job *j, const struct outcome *
 	char *reply = outcome_to_json(oc);
 	char *record = record_json(j, oc, logs);
 
+	log_invocation(j, oc);
 	snprintf(reply_key, sizeof(reply_key), TF_KEY_REPLY_FMT, j->request_id);
 	int queued = 0;
 	queued += rds_append(rds, "RPUSH %s %b", reply_key, reply, strlen(reply)) == 0;

@@ -24,6 +24,17 @@
 #define CLAIM_IDLE_MS 60000       /* a pending entry this old belongs to a dead recorder */
 #define CLAIM_EVERY_MS 30000
 
+void log_invocation(const struct job *j, const struct outcome *oc)
+{
+	char version[16], ms[320];  /* room for any double, so the compiler sees no truncation */
+	snprintf(version, sizeof(version), "%d", oc->version);
+	snprintf(ms, sizeof(ms), "%.3f", oc->duration_ms);
+	log_fields(oc->status == OUTCOME_PLATFORM_ERROR ? TFLOG_WARN : TFLOG_INFO, "invocation", "requestId", j->request_id,
+	           "traceId", j->trace_id[0] ? j->trace_id : NULL, "tenant", j->tenant, "function", j->function_name,
+	           "version", version, "type", j->type[0] ? j->type : "RequestResponse", "status",
+	           outcome_status_name(oc->status), "ms", ms, "coldStart", oc->cold_start ? "true" : "false", NULL);
+}
+
 char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs)
 {
 	json_object *o = json_object_new_object();

@@ -256,6 +256,8 @@ int tally_flush(struct db *db, struct tally *t);
 void tally_free(struct tally *t);
 /* Appends the record of a finished invocation to the command pipeline of rds. */
 char *record_json(const struct job *j, const struct outcome *oc, const struct log_lines *logs);
+/* One JSON log line per finished try: requestId, traceId (the request's in nginx and tf-api), outcome. */
+void log_invocation(const struct job *j, const struct outcome *oc);
 /* Strips a record MariaDB refused to its identity: a platform failure, without figures or output. */
 void record_make_bare(json_object *rec);
 

@@ -143,9 +143,50 @@ static void failed_logins_lock_a_username_out_only_from_their_address(void)
 	CHECK(platform_error(r, 429, "RATE_LIMIT_EXCEEDED"), "the locked address logged in: %ld %s", r->status, r->body);
 }
 
+/* The line of log file name (in the stack's log/) holding every one of the strings; parsed, or NULL. */
+static json_object *log_line_with(const char *name, const char *a, const char *b)
+{
+	char path[512], line[16384];
+	json_object *found = NULL;
+	snprintf(path, sizeof(path), "%s/log/%s", getenv("TF_STACK_DIR"), name);
+	for (int tries = 0; tries < 20 && found == NULL; tries++, sleep_ms(100)) {
+		FILE *f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, a) && strstr(line, b)) {
+				json_object_put(found);
+				found = json_tokener_parse(line);
+			}
+		if (f)
+			fclose(f);
+	}
+	return found;
+}
+
+static void one_invocation_is_one_line_in_nginx_tf_api_and_tf_worker(void)
+{
+	char key[128], tenant[80], id[64], trace[64] = "", rid[64];
+	signup("joined", key, tenant);
+	CHECK(ready_fn(key, "joined", "python3.11", "main.handler", "def handler(e, c):\n    return 1\n", NULL, id), "function");
+	struct resp *r = invoke_fn(key, id, "{}");
+	CHECK(r->status == 200 && resp_header(r, "X-Trace-Id", trace, sizeof(trace)) && jps(r->json, "requestId"), "%s", r->body);
+	snprintf(rid, sizeof(rid), "%s", jps(r->json, "requestId") ? jps(r->json, "requestId") : "");
+	json_object *api = log_line_with("tf-api.log", trace, "\"request\"");
+	json_object *worker = log_line_with("tf-worker.log", rid, "\"invocation\"");
+	json_object *front = log_line_with("nginx-access.log", trace, "\"nginx\"");
+	CHECK(jis(api, "requestId", rid) && jis(api, "traceId", trace), "tf-api's line: %s", api ? json_object_to_json_string(api) : "(none)");
+	CHECK(jis(worker, "traceId", trace) && jis(worker, "status", "Succeeded") && jis(worker, "function", "joined"),
+	      "tf-worker's line: %s", worker ? json_object_to_json_string(worker) : "(none)");
+	CHECK(jis(front, "traceId", trace) && jpi(front, "status", 0) == 200, "nginx's line: %s", front ? json_object_to_json_string(front) : "(none)");
+	json_object_put(api);
+	json_object_put(worker);
+	json_object_put(front);
+}
+
 static const struct test tests[] = {
 	{ "https: signup, create, deploy, invoke and an error over HTTPS with HTTP/2; TLS 1.1 refused",
 	  the_api_answers_over_https_with_http2 },
+	{ "logs: one invocation is a JSON line in nginx, tf-api and tf-worker, joined by its traceId and requestId",
+	  one_invocation_is_one_line_in_nginx_tf_api_and_tf_worker },
 	{ "limits: the 21st function creation in a minute is 429 with its headers, accepted after the reset",
 	  the_21st_creation_in_a_minute_is_refused_with_its_headers_then_accepted },
 	{ "limits: a signup flood from one address is refused; another address signs up",
