@@ -27,18 +27,18 @@ void api_key_hash(const char *key, char out[65])
 }
 
 /* An identity as cached: its fields, one per line. */
-static void identity_to_cache(struct req *r, const char *ckey)
+static void identity_to_cache(struct req *r, const char *ckey, uint64_t epoch)
 {
 	const struct identity *w = &r->who;
 	char v[512];
 	snprintf(v, sizeof(v), "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%u", w->tenant, w->plan, w->key_id, w->is_operator,
 	         w->user_id, w->username, w->principal, w->roles);
-	cache_put(ckey, w->tenant, NULL, v);
+	cache_put(ckey, w->tenant, NULL, v, epoch);
 }
 
-static bool identity_from_cache(struct req *r, const char *ckey)
+static bool identity_from_cache(struct req *r, const char *ckey, uint64_t *epoch)
 {
-	char *v = cache_get(ckey);
+	char *v = cache_get(ckey, epoch);
 	struct identity *w = &r->who;
 	char *fields[8];
 	int n = 0;
@@ -85,8 +85,9 @@ static int auth_api_key(struct req *r, const char *key)
 		return tf_fail(&r->err, TF_E_UNAUTHORIZED, "Invalid API key");
 	api_key_hash(key, hash);
 	char ckey[80];
+	uint64_t epoch = 0;
 	snprintf(ckey, sizeof(ckey), "key:%s", hash);
-	if (identity_from_cache(r, ckey))
+	if (identity_from_cache(r, ckey, &epoch))
 		return 0;
 	if (db_query(r->conn->db,
 	             "SELECT k.id, k.tenant_id, t.plan, t.is_operator,"
@@ -109,7 +110,7 @@ static int auth_api_key(struct req *r, const char *key)
 	w->roles = ROLE_ADMIN | ROLE_DEVELOPER;
 	bool stale = db_ll(rows, 0, 4, 0) == 1;
 	db_rows_free(rows);
-	identity_to_cache(r, ckey);
+	identity_to_cache(r, ckey, epoch);
 	/* last_used_at is a hint for people, so it is written at most once a minute. */
 	if (stale)
 		db_exec(r->conn->db, "UPDATE api_keys SET last_used_at = NOW(3) WHERE id = ?",
@@ -130,8 +131,9 @@ static int auth_token(struct req *r, const char *token)
 	 * password change drops the user's tenant from every process's cache as well.
 	 */
 	char ckey[80];
+	uint64_t epoch = 0;
 	snprintf(ckey, sizeof(ckey), "user:%s:%lld", c.sub, c.ver);
-	if (identity_from_cache(r, ckey))
+	if (identity_from_cache(r, ckey, &epoch))
 		return 0;
 	if (db_query(r->conn->db,
 	             "SELECT u.id, u.tenant_id, u.role, u.username, t.plan, t.is_operator"
@@ -153,7 +155,7 @@ static int auth_token(struct req *r, const char *token)
 	snprintf(w->principal, sizeof(w->principal), "%s", w->user_id);
 	w->roles = role;
 	db_rows_free(rows);
-	identity_to_cache(r, ckey);
+	identity_to_cache(r, ckey, epoch);
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *buckets[CACHE_BUCKETS];
 static size_t count;
+static uint64_t epoch;  /* drops so far: a put from before one is not kept */
 
 static unsigned hash_of(const char *s)
 {
@@ -43,12 +44,13 @@ static void free_entry(struct entry *e)
 	count--;
 }
 
-char *cache_get(const char *key)
+char *cache_get(const char *key, uint64_t *at)
 {
 	char *v = NULL;
 	int64_t now = mono_ms();
 
 	pthread_mutex_lock(&lock);
+	*at = epoch;
 	for (struct entry *e = buckets[hash_of(key)]; e; e = e->next) {
 		if (strcmp(e->key, key) == 0) {
 			if (e->expires > now)
@@ -60,9 +62,13 @@ char *cache_get(const char *key)
 	return v;
 }
 
+static bool of_key(const struct entry *e, const char *key);
+
 /* Removes entries matching pred from every bucket (callers hold the lock). */
 static void drop_where(bool (*pred)(const struct entry *, const char *), const char *arg)
 {
+	if (pred != of_key)
+		epoch++;
 	for (size_t b = 0; b < CACHE_BUCKETS; b++) {
 		for (struct entry **p = &buckets[b]; *p;) {
 			if (pred(*p, arg)) {
@@ -97,7 +103,7 @@ static bool of_function(const struct entry *e, const char *fn_id)
 	return strcmp(e->fn_id, fn_id) == 0;
 }
 
-void cache_put(const char *key, const char *tenant, const char *fn_id, const char *value)
+void cache_put(const char *key, const char *tenant, const char *fn_id, const char *value, uint64_t at)
 {
 	struct entry *e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
@@ -107,6 +113,13 @@ void cache_put(const char *key, const char *tenant, const char *fn_id, const cha
 	e->expires = mono_ms() + CACHE_TTL_MS;
 
 	pthread_mutex_lock(&lock);
+	if (at != epoch) {  /* read before a change that dropped entries: it may be stale */
+		pthread_mutex_unlock(&lock);
+		free(e->key);
+		free(e->value);
+		free(e);
+		return;
+	}
 	drop_where(of_key, key);
 	if (count >= CACHE_MAX_ENTRIES)
 		drop_where(any, NULL);

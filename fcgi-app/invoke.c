@@ -429,8 +429,8 @@ static int load_version(struct req *r, const char *fn_id, const char *fn_name, l
 	return 0;
 }
 
-static void template_to_cache(const char *ckey, const struct job *j, const char *routing);
-static bool template_from_cache(const char *ckey, struct job *j, char *routing, size_t routingsz);
+static void template_to_cache(const char *ckey, const struct job *j, const char *routing, uint64_t epoch);
+static bool template_from_cache(const char *ckey, struct job *j, char *routing, size_t routingsz, uint64_t *epoch);
 
 /* The job of another version of the same function (a deployment's target), from the cache when it can. */
 static int load_version_cached(struct req *r, long long n, struct job *j)
@@ -443,11 +443,12 @@ static int load_version_cached(struct req *r, long long n, struct job *j)
 	snprintf(ckey, sizeof(ckey), "ver:%s:%lld", id, n);
 	json_object_put(j->env);
 	j->env = NULL;
-	if (template_from_cache(ckey, j, NULL, 0))
+	uint64_t epoch;
+	if (template_from_cache(ckey, j, NULL, 0, &epoch))
 		return 0;
 	if (load_version(r, id, name, n, j) != 0)
 		return -1;
-	template_to_cache(ckey, j, NULL);
+	template_to_cache(ckey, j, NULL, epoch);
 	return 0;
 }
 
@@ -455,7 +456,7 @@ static int published_of(struct req *r, const struct fn *f, long long *n);
 static int load_version(struct req *r, const char *fn_id, const char *fn_name, long long n, struct job *j);
 
 /* What an unqualified invocation of a function needs, as cached. */
-static void template_to_cache(const char *ckey, const struct job *j, const char *routing)
+static void template_to_cache(const char *ckey, const struct job *j, const char *routing, uint64_t epoch)
 {
 	json_object *o = json_object_new_object();
 	jadd_str(o, "id", j->function_id);
@@ -472,13 +473,13 @@ static void template_to_cache(const char *ckey, const struct job *j, const char 
 	json_object_object_add(o, "env", json_object_get(j->env));
 	if (routing && routing[0])
 		jadd_str(o, "routing", routing);
-	cache_put(ckey, j->tenant, j->function_id, json_text(o));
+	cache_put(ckey, j->tenant, j->function_id, json_text(o), epoch);
 	json_object_put(o);
 }
 
-static bool template_from_cache(const char *ckey, struct job *j, char *routing, size_t routingsz)
+static bool template_from_cache(const char *ckey, struct job *j, char *routing, size_t routingsz, uint64_t *epoch)
 {
-	char *text = cache_get(ckey), why[64];
+	char *text = cache_get(ckey, epoch), why[64];
 	json_object *o = text ? json_parse_text(text, strlen(text), why, sizeof(why)) : NULL;
 
 	free(text);
@@ -516,12 +517,13 @@ static int load_published(struct req *r, enum fn_lookup by, const char *key, str
 
 	snprintf(ckey, sizeof(ckey), "pub:%s:%s:%s", by == FN_BY_ID ? "id" : "name", r->who.tenant, key);
 	snprintf(j->tenant, sizeof(j->tenant), "%s", r->who.tenant);
-	if (template_from_cache(ckey, j, routing, sizeof(routing))) {
+	uint64_t epoch;
+	if (template_from_cache(ckey, j, routing, sizeof(routing), &epoch)) {
 		rc = 0;
 	} else if (fn_load(r, by, key, false, &f) == 0 && published_of(r, &f, &version) == 0 &&
 	           load_version(r, f.id, f.name, version, j) == 0) {
 		snprintf(routing, sizeof(routing), "%s", f.published_routing);
-		template_to_cache(ckey, j, routing);
+		template_to_cache(ckey, j, routing, epoch);
 		rc = 0;
 	}
 	fn_free(&f);
