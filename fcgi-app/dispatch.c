@@ -89,6 +89,8 @@ static void send_response(struct req *r)
 
 	buf_printf(&head, "Status: %d %s\r\nX-Trace-Id: %s\r\n", r->status, reason_phrase(r->status),
 	           r->trace_id);
+	if (r->request_id[0])  /* the invocation it made, for the client and nginx's access line */
+		buf_printf(&head, "X-Request-Id: %s\r\n", r->request_id);
 	if (r->raw)
 		buf_printf(&head, "Content-Length: %zu\r\n", blen);  /* its Content-Type is among the headers */
 	else if (body)

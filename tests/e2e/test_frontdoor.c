@@ -182,6 +182,13 @@ static const char *const endpoints[][2] = {
 	{ "get", "/api/v1/functions/{name}/invocations/{requestId}" }, { "get", "/api/v1/runners" },
 	{ "get", "/api/v1/runners/{nodeId}" }, { "post", "/api/v1/events" }, { "get", "/fn/{tenant}/{path}" },
 	{ "post", "/hooks/{token}" }, { "get", "/health" }, { "get", "/llms.txt" }, { "get", "/openapi.json" },
+	{ "get", "/" }, { "get", "/.well-known/llms.txt" }, { "get", "/api/v1/openapi.json" }, { "post", "/api/v1/users" },
+	{ "get", "/api/v1/users" }, { "delete", "/api/v1/users/{username}" }, { "put", "/api/v1/users/{username}/password" },
+	{ "get", "/api/v1/functions/{name}/invocations/{requestId}/logs" },
+	{ "post", "/api/v1/functions/{name}/invocations/{requestId}/redrive" },
+	{ "get", "/api/v1/functions/{name}/dead-letters" }, { "get", "/api/v1/functions/{name}/triggers" },
+	{ "get", "/api/v1/functions/{name}/triggers/{id}" }, { "post", "/api/v1/functions/{name}/triggers/{id}/secret" },
+	{ "put", "/fn/{tenant}/{path}" }, { "delete", "/fn/{tenant}/{path}" },
 };
 
 static void openapi_has_every_endpoint_and_its_examples_validate(void)

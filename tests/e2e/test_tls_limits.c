@@ -176,7 +176,7 @@ static void one_invocation_is_one_line_in_nginx_tf_api_and_tf_worker(void)
 	CHECK(jis(api, "requestId", rid) && jis(api, "traceId", trace), "tf-api's line: %s", api ? json_object_to_json_string(api) : "(none)");
 	CHECK(jis(worker, "traceId", trace) && jis(worker, "status", "Succeeded") && jis(worker, "function", "joined"),
 	      "tf-worker's line: %s", worker ? json_object_to_json_string(worker) : "(none)");
-	CHECK(jis(front, "traceId", trace) && jpi(front, "status", 0) == 200, "nginx's line: %s", front ? json_object_to_json_string(front) : "(none)");
+	CHECK(jis(front, "traceId", trace) && jis(front, "requestId", rid) && jpi(front, "status", 0) == 200, "nginx's line: %s", front ? json_object_to_json_string(front) : "(none)");
 	json_object_put(api);
 	json_object_put(worker);
 	json_object_put(front);
