@@ -177,7 +177,7 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 {
 	int wait_s = j->timeout_s + r->app->sync_margin_s;
 
-	if (runtimes_check(r, j->runtime) != 0)
+	if (runtimes_check(r, j->runtime, false) != 0)
 		return -1;
 	uuid_v4(j->request_id);
 	snprintf(j->trace_id, sizeof(j->trace_id), "%s", r->trace_id);
@@ -336,7 +336,7 @@ static int async_accept(struct req *r, struct job *j, const char *idem)
 {
 	struct db *db = r->conn->db;
 
-	if (runtimes_check(r, j->runtime) != 0)
+	if (runtimes_check(r, j->runtime, true) != 0)
 		return -1;
 	uuid_v4(j->request_id);
 	snprintf(j->trace_id, sizeof(j->trace_id), "%s", r->trace_id);
@@ -737,7 +737,7 @@ int platform_functions_invoke(struct req *r)
 	const char *type = jstr(body, "invocationType") ? jstr(body, "invocationType") : "RequestResponse";
 	if (strcmp(type, "DryRun") == 0) {
 		/* Everything an invocation would check, and nothing run: Lambda answers 204. */
-		rc = runtimes_check(r, j.runtime) == 0 ? req_reply(r, 204, NULL) : -1;
+		rc = runtimes_check(r, j.runtime, false) == 0 ? req_reply(r, 204, NULL) : -1;
 		goto out;
 	}
 	if (strcmp(type, "Event") == 0) {

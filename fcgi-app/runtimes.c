@@ -79,12 +79,16 @@ int runtimes_view(struct req *r, bool fresh, struct runner_view *out)
 	return 0;
 }
 
-int runtimes_check(struct req *r, const char *runtime)
+int runtimes_check(struct req *r, const char *runtime, bool can_wait)
 {
 	struct runner_view v;
 
 	if (runtimes_view(r, false, &v) != 0)
 		return req_redis_fail(r, "runner view");
+	/* With no runner known (all down, or a Redis that lost the registry until their next heartbeat) an
+	 * asynchronous invocation waits in its queue, as it would for a free slot. */
+	if (v.live_runners == 0 && can_wait)
+		return 0;
 	if (v.live_runners == 0) {
 		r->err.retry_after = 5;
 		return tf_fail(&r->err, TF_E_UNAVAILABLE, "No runner is online; try again shortly");

@@ -16,7 +16,11 @@ struct runner_view {
 
 /* A view at most a second old (fresh when fresh is set); -1 when Redis fails. */
 int runtimes_view(struct req *r, bool fresh, struct runner_view *out);
-/* Whether some live runner can run this runtime; -1 with 503 otherwise. */
-int runtimes_check(struct req *r, const char *runtime);
+/*
+ * Whether some live runner can run this runtime; -1 with 503 otherwise. With
+ * can_wait (an asynchronous invocation), no live runner at all is not a refusal:
+ * it waits for one; a runtime that live runners lack still is.
+ */
+int runtimes_check(struct req *r, const char *runtime, bool can_wait);
 
 #endif
