@@ -7,7 +7,7 @@ TF_PACKAGES=(
 	libseccomp-dev libarchive-dev libssl-dev libcrypt-dev libcurl4-openssl-dev libcmocka-dev
 	mariadb-server redis-server nginx-light bubblewrap
 	curl wrk python3 util-linux ca-certificates tzdata
-	debhelper dpkg-dev fakeroot systemd openssl
+	debhelper dpkg-dev fakeroot systemd openssl ssl-cert adduser
 )
 
 # Node.js versions functions run on, one per runtime, from the npm registry package
