@@ -1,5 +1,4 @@
 /* A function's result as the HTTP answer, as API Gateway maps payload format 2.0's. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "base64.h"
 #include "httptext.h"
 #include "jsonx.h"
+#include "strfmt.h"
 #include "xalloc.h"
 
 #define DEFAULT_CONTENT_TYPE "application/json"
@@ -25,17 +25,6 @@ static const char *const dropped[] = {
 };
 static const char dropped_prefix[] = "x-accel-";
 
-static int fail(char *why, size_t whysz, const char *fmt, ...) TF_PRINTF(3, 4);
-
-static int fail(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static size_t line_bytes(size_t name, size_t value)
 {
@@ -48,16 +37,16 @@ static int add_line(struct apigw_answer *a, const char *name, size_t nn, const c
 	size_t bytes = line_bytes(nn, vn);
 
 	if (!http_token_ok(name, nn))
-		return fail(why, whysz, "a header name is not an HTTP token");
+		return why_fail(why, whysz, "a header name is not an HTTP token");
 	if (!http_value_ok(value, vn))
-		return fail(why, whysz, "the value of header \"%.*s\" holds CR, LF or another control character",
+		return why_fail(why, whysz, "the value of header \"%.*s\" holds CR, LF or another control character",
 		            (int)(nn < 64 ? nn : 64), name);
 	if (a->nheaders == TF_APIGW_MAX_ANSWER_HEADERS)
-		return fail(why, whysz, "the answer has more than %d header lines", TF_APIGW_MAX_ANSWER_HEADERS);
+		return why_fail(why, whysz, "the answer has more than %d header lines", TF_APIGW_MAX_ANSWER_HEADERS);
 	for (size_t i = 0; i < a->nheaders; i++)
 		bytes += line_bytes(strlen(a->headers[i].name), strlen(a->headers[i].value));
 	if (bytes > TF_APIGW_MAX_ANSWER_HEADER_BYTES)
-		return fail(why, whysz, "the answer's headers exceed %ld bytes", TF_APIGW_MAX_ANSWER_HEADER_BYTES);
+		return why_fail(why, whysz, "the answer's headers exceed %ld bytes", TF_APIGW_MAX_ANSWER_HEADER_BYTES);
 	a->headers = xrealloc(a->headers, (a->nheaders + 1) * sizeof(*a->headers));
 	a->headers[a->nheaders++] = (struct apigw_line){ xstrndup(name, nn), xstrndup(value, vn) };
 	return 0;
@@ -133,7 +122,7 @@ static int add_from_function(struct apigw_answer *a, const char *name, json_obje
 	size_t n;
 
 	if (value_text(v, &s, &n) != 0)
-		return fail(why, whysz, "the value of header \"%.64s\" is not a string, number or boolean", name);
+		return why_fail(why, whysz, "the value of header \"%.64s\" is not a string, number or boolean", name);
 	if (is_dropped(name))
 		return 0;
 	/* A field value's surrounding whitespace is not part of it (RFC 9110 section 5.5). */
@@ -163,10 +152,10 @@ static int take_status(json_object *r, struct apigw_answer *out, char *why, size
 	json_object *sc = json_object_object_get(r, "statusCode");
 
 	if (!json_object_is_type(sc, json_type_int))
-		return fail(why, whysz, "statusCode is not an integer");
+		return why_fail(why, whysz, "statusCode is not an integer");
 	int64_t status = json_object_get_int64(sc);
 	if (status < 100 || status > 599)
-		return fail(why, whysz, "statusCode %lld is not between 100 and 599", (long long)status);
+		return why_fail(why, whysz, "statusCode %lld is not between 100 and 599", (long long)status);
 	out->status = (int)status;
 	return 0;
 }
@@ -180,11 +169,11 @@ static int take_headers(json_object *r, struct apigw_answer *out, char *why, siz
 	json_object *headers = jget(r, "headers"), *multi = jget(r, "multiValueHeaders"), *cookies = jget(r, "cookies");
 
 	if (headers && !json_object_is_type(headers, json_type_object))
-		return fail(why, whysz, "headers is not an object");
+		return why_fail(why, whysz, "headers is not an object");
 	if (multi && !json_object_is_type(multi, json_type_object))
-		return fail(why, whysz, "multiValueHeaders is not an object");
+		return why_fail(why, whysz, "multiValueHeaders is not an object");
 	if (cookies && !json_object_is_type(cookies, json_type_array))
-		return fail(why, whysz, "cookies is not an array");
+		return why_fail(why, whysz, "cookies is not an array");
 	if (headers) {
 		json_object_object_foreach(headers, name, v)
 			if (add_from_function(out, name, v, why, whysz) != 0)
@@ -194,7 +183,7 @@ static int take_headers(json_object *r, struct apigw_answer *out, char *why, siz
 	if (multi) {
 		json_object_object_foreach(multi, name, list) {
 			if (!json_object_is_type(list, json_type_array))
-				return fail(why, whysz, "multiValueHeaders[\"%.64s\"] is not an array", name);
+				return why_fail(why, whysz, "multiValueHeaders[\"%.64s\"] is not an array", name);
 			for (size_t i = 0; i < json_object_array_length(list); i++) {
 				json_object *v = json_object_array_get_idx(list, i);
 				if (!has_line(out, from_headers, name, v) && add_from_function(out, name, v, why, whysz) != 0)
@@ -205,7 +194,7 @@ static int take_headers(json_object *r, struct apigw_answer *out, char *why, siz
 	for (size_t i = 0; cookies && i < json_object_array_length(cookies); i++) {
 		json_object *c = json_object_array_get_idx(cookies, i);
 		if (!json_object_is_type(c, json_type_string))
-			return fail(why, whysz, "cookies[%zu] is not a string", i);
+			return why_fail(why, whysz, "cookies[%zu] is not a string", i);
 		if (add_line(out, "Set-Cookie", strlen("Set-Cookie"), json_object_get_string(c),
 		             (size_t)json_object_get_string_len(c), why, whysz) != 0)
 			return -1;
@@ -218,14 +207,14 @@ static int take_body(json_object *r, struct apigw_answer *out, char *why, size_t
 	json_object *body = jget(r, "body"), *b64 = jget(r, "isBase64Encoded");
 
 	if (b64 && !json_object_is_type(b64, json_type_boolean))
-		return fail(why, whysz, "isBase64Encoded is not a boolean");
+		return why_fail(why, whysz, "isBase64Encoded is not a boolean");
 	if (body == NULL)
 		return 0;
 	if (b64 && json_object_get_boolean(b64)) {
 		if (!json_object_is_type(body, json_type_string) ||
 		    base64_decode(json_object_get_string(body), (size_t)json_object_get_string_len(body),
 		                  TF_MAX_RESPONSE, &out->body) != 0)
-			return fail(why, whysz, "isBase64Encoded is true but the body is not base64");
+			return why_fail(why, whysz, "isBase64Encoded is true but the body is not base64");
 		return 0;
 	}
 	if (json_object_is_type(body, json_type_string))
@@ -244,7 +233,7 @@ int apigw_answer(const char *text, size_t len, struct apigw_answer *out, char *w
 
 	*out = (struct apigw_answer)APIGW_ANSWER_INIT;
 	if (len > TF_MAX_RESPONSE) {
-		fail(why, whysz, "the result exceeds %ld bytes", TF_MAX_RESPONSE);
+		why_fail(why, whysz, "the result exceeds %ld bytes", TF_MAX_RESPONSE);
 		goto out;
 	}
 	while (lead < len && strchr(" \t\r\n", text[lead]) != NULL && text[lead] != '\0')
@@ -252,11 +241,11 @@ int apigw_answer(const char *text, size_t len, struct apigw_answer *out, char *w
 	/* Only an object can say how to answer; any other value is the body itself. */
 	if (lead == len || text[lead] != '{') {
 		if (!json_syntax_ok(text, len) || !utf8_valid(text, len)) {
-			fail(why, whysz, "the result is not JSON in UTF-8");
+			why_fail(why, whysz, "the result is not JSON in UTF-8");
 			goto out;
 		}
 	} else if ((r = json_parse_input(text, len, &f)) == NULL) {
-		fail(why, whysz, "the result is not JSON: %s", f.why);
+		why_fail(why, whysz, "the result is not JSON: %s", f.why);
 		goto out;
 	}
 	if (r == NULL || !json_object_object_get_ex(r, "statusCode", NULL)) {

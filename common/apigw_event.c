@@ -1,5 +1,4 @@
 /* The request an HTTP trigger receives, as API Gateway's payload format 2.0 event. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,22 +9,12 @@
 #include "httproute.h"
 #include "httptext.h"
 #include "jsonx.h"
+#include "strfmt.h"
 #include "textsafe.h"
 
 #define APIGW_MAX_FIELD   1024   /* any other string the caller gives: an IP, an id, a host */
 #define APIGW_MAX_METHOD  32
 
-static int fail(char *why, size_t whysz, const char *fmt, ...) TF_PRINTF(3, 4);
-
-static int fail(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *or_empty(const char *s)
 {
@@ -62,31 +51,31 @@ int apigw_request_check(const struct apigw_request *rq, char *why, size_t whysz)
 	                         rq->account_id, rq->api_id, rq->domain_name, rq->protocol, rq->content_type };
 
 	if (rq->method == NULL || strlen(rq->method) > APIGW_MAX_METHOD || !http_token_ok(rq->method, strlen(rq->method)))
-		return fail(why, whysz, "the method is not an HTTP token of at most %d characters", APIGW_MAX_METHOD);
+		return why_fail(why, whysz, "the method is not an HTTP token of at most %d characters", APIGW_MAX_METHOD);
 	if (rq->raw_path == NULL || rq->raw_path[0] != '/')
-		return fail(why, whysz, "the path does not start with '/'");
+		return why_fail(why, whysz, "the path does not start with '/'");
 	if (rq->nheaders > TF_APIGW_MAX_HEADERS)
-		return fail(why, whysz, "the request has more than %d header lines", TF_APIGW_MAX_HEADERS);
+		return why_fail(why, whysz, "the request has more than %d header lines", TF_APIGW_MAX_HEADERS);
 	/* As API Gateway counts its quota: the request line and the header values together. */
 	size_t bytes = strlen(rq->method) + strlen(rq->raw_path) + strlen(or_empty(rq->raw_query));
 	for (size_t i = 0; i < rq->nheaders; i++) {
 		const struct apigw_header *h = &rq->headers[i];
 		if (h->name == NULL || h->value == NULL || !http_token_ok(h->name, strlen(h->name)))
-			return fail(why, whysz, "header line %zu has no name that is an HTTP token", i + 1);
+			return why_fail(why, whysz, "header line %zu has no name that is an HTTP token", i + 1);
 		bytes += strlen(h->name) + strlen(h->value);
 	}
 	if (bytes > TF_APIGW_MAX_HEADER_BYTES)
-		return fail(why, whysz, "the request line and headers exceed %ld bytes", TF_APIGW_MAX_HEADER_BYTES);
+		return why_fail(why, whysz, "the request line and headers exceed %ld bytes", TF_APIGW_MAX_HEADER_BYTES);
 	/* The decoded path is never longer than the raw one; one that is came from elsewhere. */
 	if (rq->path != NULL && strlen(rq->path) > strlen(rq->raw_path))
-		return fail(why, whysz, "the decoded path is longer than the path");
+		return why_fail(why, whysz, "the decoded path is longer than the path");
 	for (size_t i = 0; i < TF_ARRAY_LEN(fields); i++)
 		if (fields[i] != NULL && strnlen(fields[i], APIGW_MAX_FIELD + 1) > APIGW_MAX_FIELD)
-			return fail(why, whysz, "a field of the request context exceeds %d bytes", APIGW_MAX_FIELD);
+			return why_fail(why, whysz, "a field of the request context exceeds %d bytes", APIGW_MAX_FIELD);
 	if (rq->body_len > TF_APIGW_MAX_BODY)
-		return fail(why, whysz, "the body exceeds %ld bytes", TF_APIGW_MAX_BODY);
+		return why_fail(why, whysz, "the body exceeds %ld bytes", TF_APIGW_MAX_BODY);
 	if (rq->body == NULL && rq->body_len > 0)
-		return fail(why, whysz, "the body is missing");
+		return why_fail(why, whysz, "the body is missing");
 	return 0;
 }
 

@@ -1,10 +1,10 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "httproute.h"
-#include "tf.h"
+#include "strfmt.h"
 #include "textsafe.h"
+#include "tf.h"
 
 /* In the order of specificity: a literal is the most specific. */
 enum seg_kind { SEG_LITERAL, SEG_PARAM, SEG_GREEDY };
@@ -16,17 +16,6 @@ struct seg {
 	size_t raw;      /* the segment's length in the pattern, braces included */
 };
 
-static int fail(char *why, size_t whysz, const char *fmt, ...) TF_PRINTF(3, 4);
-
-static int fail(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Reads the segment at p (just past a '/'); returns where the next one starts, or NULL at the end. */
 static const char *next_seg(const char *p, struct seg *g)
@@ -95,20 +84,20 @@ static bool param_name_ok(const char *s, size_t n)
 static int check_literal(const struct seg *g, bool last, char *why, size_t whysz)
 {
 	if (g->n == 0 && last)
-		return fail(why, whysz, "must not end with '/' (only the root \"/\" does)");
+		return why_fail(why, whysz, "must not end with '/' (only the root \"/\" does)");
 	if (g->n == 0)
-		return fail(why, whysz, "must not have an empty segment (\"//\")");
+		return why_fail(why, whysz, "must not have an empty segment (\"//\")");
 	if ((g->n == 1 && g->s[0] == '.') || (g->n == 2 && g->s[0] == '.' && g->s[1] == '.'))
-		return fail(why, whysz, "must not have a \".\" or \"..\" segment");
+		return why_fail(why, whysz, "must not have a \".\" or \"..\" segment");
 	for (size_t i = 0; i < g->n; i++) {
 		unsigned char c = (unsigned char)g->s[i];
 		if (unreserved((char)c))
 			continue;
 		if (c == '{' || c == '}')
-			return fail(why, whysz, "must have each {parameter} as a whole segment");
+			return why_fail(why, whysz, "must have each {parameter} as a whole segment");
 		if (c >= 0x20 && c < 0x7f)
-			return fail(why, whysz, "has '%c', which a path segment may not hold (only A-Z a-z 0-9 . _ ~ -)", c);
-		return fail(why, whysz, "has byte 0x%02x, which a path segment may not hold (only A-Z a-z 0-9 . _ ~ -)", c);
+			return why_fail(why, whysz, "has '%c', which a path segment may not hold (only A-Z a-z 0-9 . _ ~ -)", c);
+		return why_fail(why, whysz, "has byte 0x%02x, which a path segment may not hold (only A-Z a-z 0-9 . _ ~ -)", c);
 	}
 	return 0;
 }
@@ -120,35 +109,35 @@ int route_pattern_check(const char *pattern, char *why, size_t whysz)
 	const char *bad;
 
 	if (len == 0)
-		return fail(why, whysz, "must not be empty");
+		return why_fail(why, whysz, "must not be empty");
 	if (len > TF_ROUTE_MAX_PATTERN)
-		return fail(why, whysz, "must be at most %d characters long", TF_ROUTE_MAX_PATTERN);
+		return why_fail(why, whysz, "must be at most %d characters long", TF_ROUTE_MAX_PATTERN);
 	if (pattern[0] != '/')
-		return fail(why, whysz, "must start with '/'");
+		return why_fail(why, whysz, "must start with '/'");
 	/* Named before anything else: each is a mistake of its own, not a stray character. */
 	if ((bad = strpbrk(pattern, "?#%")) != NULL)
-		return fail(why, whysz, "%s", *bad == '?' ? "must not have a query string ('?')" :
+		return why_fail(why, whysz, "%s", *bad == '?' ? "must not have a query string ('?')" :
 		            *bad == '#' ? "must not have a fragment ('#')" : "must not have percent-escapes ('%')");
 	if (len == 1)
 		return 0;
 	size_t k = 0;
 	for (const char *p = pattern + 1; p != NULL; k++) {
 		if (k == TF_ROUTE_MAX_SEGMENTS)
-			return fail(why, whysz, "must have at most %d segments", TF_ROUTE_MAX_SEGMENTS);
+			return why_fail(why, whysz, "must have at most %d segments", TF_ROUTE_MAX_SEGMENTS);
 		const char *next = next_seg(p, &segs[k]);
 		const struct seg *g = &segs[k];
 		if (g->kind == SEG_LITERAL) {
 			if (check_literal(g, next == NULL, why, whysz) != 0)
 				return -1;
 		} else if (!param_name_ok(g->s, g->n)) {
-			return fail(why, whysz, "has the parameter \"%.*s\", whose name is not [A-Za-z_][A-Za-z0-9_]*",
+			return why_fail(why, whysz, "has the parameter \"%.*s\", whose name is not [A-Za-z_][A-Za-z0-9_]*",
 			            (int)g->raw, p);
 		} else if (g->kind == SEG_GREEDY && next != NULL) {
-			return fail(why, whysz, "must have its greedy parameter \"%.*s\" as the last segment", (int)g->raw, p);
+			return why_fail(why, whysz, "must have its greedy parameter \"%.*s\" as the last segment", (int)g->raw, p);
 		} else {
 			for (size_t j = 0; j < k; j++)
 				if (segs[j].kind != SEG_LITERAL && segs[j].n == g->n && memcmp(segs[j].s, g->s, g->n) == 0)
-					return fail(why, whysz, "uses the parameter name \"%.*s\" twice", (int)g->n, g->s);
+					return why_fail(why, whysz, "uses the parameter name \"%.*s\" twice", (int)g->n, g->s);
 		}
 		p = next;
 	}
