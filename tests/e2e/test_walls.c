@@ -130,6 +130,19 @@ static void every_writable_mount_is_bounded(void)
 }
 
 /* Python's calls through libc's syscall(): io_uring, userfaultfd, and socket families. */
+/* The first of names whose answer in b is not want, NULL when all are; its answer ("?" if none) into got. */
+static const char *first_not(json_object *b, const char *const *names, size_t n, const char *want, char *got, size_t gotsz)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = jps(b, names[i]);
+		if (!(v && strcmp(v, want) == 0)) {
+			snprintf(got, gotsz, "%s", v ? v : "?");
+			return names[i];
+		}
+	}
+	return NULL;
+}
+
 static void kernel_surface_beyond_a_functions_needs_is_denied(void)
 {
 	json_object *b = run_python("surface",
@@ -159,15 +172,11 @@ static void kernel_surface_beyond_a_functions_needs_is_denied(void)
 	const char *denied[] = { "io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd", "AF_VSOCK",
 	                         "AF_NETLINK", "AF_PACKET", "AF_ALG", "AF_KEY", "AF_BLUETOOTH", "AF_XDP", "AF_UNSPEC",
 	                         "past" };
-	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
-		const char *got = jps(b, denied[i]);
-		if (!(got && strcmp(got, "EPERM") == 0)) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "%s", got ? got : "?");
-			json_object_put(b);
-			CHECK(false, "%s: %s (EPERM expected)", denied[i], msg);
-		}
-	}
+	char got[64];
+	const char *bad = first_not(b, denied, sizeof(denied) / sizeof(denied[0]), "EPERM", got, sizeof(got));
+	if (bad)
+		json_object_put(b);
+	CHECK(bad == NULL, "%s: %s (EPERM expected)", bad, got);
 	size_t allowed = json_object_array_length(jp(b, "allowedFamilies"));
 	json_object_put(b);
 	CHECK(allowed == 3, "AF_UNIX, AF_INET and AF_INET6 sockets must work");
@@ -313,16 +322,10 @@ static void a_call_the_filter_does_not_list_answers_enosys(void)
 	                            NULL);
 	CHECK(b, "the function did not answer");
 	const char *calls[] = { "modify_ldt", "move_pages", "migrate_pages", "mbind", "sysfs" };
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		const char *got = jps(b, calls[i]);
-		if (!(got && strcmp(got, "ENOSYS") == 0)) {
-			char msg[64];
-			snprintf(msg, sizeof(msg), "%s", got ? got : "?");
-			json_object_put(b);
-			CHECK(false, "%s: %s (ENOSYS expected)", calls[i], msg);
-		}
-	}
+	char got[64];
+	const char *bad = first_not(b, calls, sizeof(calls) / sizeof(calls[0]), "ENOSYS", got, sizeof(got));
 	json_object_put(b);
+	CHECK(bad == NULL, "%s: %s (ENOSYS expected)", bad, got);
 }
 
 static const struct test tests[] = {

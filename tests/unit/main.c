@@ -1,7 +1,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timefmt.h"
 #include "unit.h"
+
+int64_t unit_instant(const char *iso)
+{
+	int64_t ms;
+
+	if (iso8601_parse(iso, &ms) != 0)
+		fail_msg("bad instant in the test: %s", iso);
+	return ms / 1000;
+}
 
 int main(void)
 {

@@ -11,14 +11,6 @@
 #define BERLIN "Europe/Berlin"
 #define MAX_FIRES 12
 
-static int64_t instant(const char *iso)
-{
-	int64_t ms;
-
-	if (iso8601_parse(iso, &ms) != 0)
-		fail_msg("bad instant in the test: %s", iso);
-	return ms / 1000;
-}
 
 static struct schedule parsed(enum schedule_dialect d, const char *expr)
 {
@@ -39,7 +31,7 @@ static void fires_at(enum schedule_dialect d, const char *expr, const char *tz, 
 {
 	struct schedule s = parsed(d, expr);
 	char got[MAX_FIRES * 24] = "", one[32];
-	int64_t t = instant(after), next;
+	int64_t t = unit_instant(after), next;
 	size_t words = 1;
 
 	for (const char *p = want; *p; p++)
@@ -396,7 +388,7 @@ static void february_29_fires_in_leap_years_only(void **state)
 
 static void a_rate_fires_at_its_anchor_and_each_period_after(void **state)
 {
-	int64_t anchor = instant("2026-01-01T00:02:00Z");
+	int64_t anchor = unit_instant("2026-01-01T00:02:00Z");
 
 	(void)state;
 	fires_at(SCHED_AWS, "rate(5 minutes)", NULL, anchor, "2025-12-31T00:00:00Z",
@@ -411,10 +403,10 @@ static void a_rate_fires_at_its_anchor_and_each_period_after(void **state)
 static void a_rate_is_a_fixed_period_of_utc_across_daylight_saving(void **state)
 {
 	(void)state;
-	fires_at(SCHED_AWS, "rate(1 hour)", NY, instant("2026-11-01T04:00:00Z"), "2026-11-01T04:30:00Z",
+	fires_at(SCHED_AWS, "rate(1 hour)", NY, unit_instant("2026-11-01T04:00:00Z"), "2026-11-01T04:30:00Z",
 	         "2026-11-01T05:00:00Z 2026-11-01T06:00:00Z 2026-11-01T07:00:00Z");
 	/* A day is 24 hours, though 8 March 2026 has 23 in New York: 07:00 EST, then 08:00 EDT. */
-	fires_at(SCHED_AWS, "rate(1 day)", NY, instant("2026-03-07T12:00:00Z"), "2026-03-07T12:00:00Z",
+	fires_at(SCHED_AWS, "rate(1 day)", NY, unit_instant("2026-03-07T12:00:00Z"), "2026-03-07T12:00:00Z",
 	         "2026-03-08T12:00:00Z");
 }
 
@@ -750,7 +742,7 @@ static void mutated_expressions_never_crash_and_always_say_why(void **state)
 		}
 		enum schedule_dialect d = round % 5 == 0 ? SCHED_UNIX : SCHED_AWS;
 		if (schedule_parse(expr, d, &s, why, sizeof(why)) == 0)
-			assert_true(schedule_next(&s, round % 2 ? NY : NULL, 0, instant("2026-01-01T00:00:00Z"), &next) >= 0);
+			assert_true(schedule_next(&s, round % 2 ? NY : NULL, 0, unit_instant("2026-01-01T00:00:00Z"), &next) >= 0);
 		else if (why[0] == '\0' || strchr(why, '\n') != NULL)
 			fail_msg("no one-line reason for \"%s\"", expr);
 	}

@@ -13,14 +13,6 @@
 #define HOUR 3600
 #define ZONE_FILE_MAX 4096
 
-static int64_t instant(const char *iso)
-{
-	int64_t ms;
-
-	if (iso8601_parse(iso, &ms) != 0)
-		fail_msg("bad instant in the test: %s", iso);
-	return ms / 1000;
-}
 
 static struct tzrule rule(const char *s)
 {
@@ -34,7 +26,7 @@ static struct tzrule rule(const char *s)
 static int32_t rule_offset_at(const struct tzrule *r, const char *iso)
 {
 	int64_t next;
-	return tzrule_offset(r, instant(iso), &next);
+	return tzrule_offset(r, unit_instant(iso), &next);
 }
 
 static void next_change_is(const struct tzrule *r, const char *after, const char *want)
@@ -42,7 +34,7 @@ static void next_change_is(const struct tzrule *r, const char *after, const char
 	char got[32];
 	int64_t next;
 
-	tzrule_offset(r, instant(after), &next);
+	tzrule_offset(r, unit_instant(after), &next);
 	iso8601_s(next * 1000, got, sizeof(got));
 	assert_string_equal(got, want);
 }
@@ -130,7 +122,7 @@ static struct tzone *zone(const struct zone_spec *z)
 static int32_t offset_at(const struct tzone *z, const char *iso)
 {
 	int64_t next;
-	return tzone_offset(z, instant(iso), &next);
+	return tzone_offset(z, unit_instant(iso), &next);
 }
 
 /* POSIX TZ rules */
@@ -242,7 +234,7 @@ static void a_zone_file_gives_its_transitions_then_its_rule(void **state)
 
 	(void)state;
 	assert_int_equal(offset_at(z, "1999-06-01T00:00:00Z"), 0);           /* type 0, before */
-	assert_int_equal(tzone_offset(z, instant("1999-06-01T00:00:00Z"), &next), 0);
+	assert_int_equal(tzone_offset(z, unit_instant("1999-06-01T00:00:00Z"), &next), 0);
 	assert_int_equal(next, one_at[0]);
 	assert_int_equal(offset_at(z, "2000-01-01T00:00:00Z"), HOUR);
 	assert_int_equal(offset_at(z, "2030-07-01T00:00:00Z"), 2 * HOUR);    /* the rule's summer */
@@ -259,7 +251,7 @@ static void a_zone_file_without_a_rule_keeps_its_last_offset(void **state)
 	(void)state;
 	spec.footer = "";
 	z = zone(&spec);
-	assert_int_equal(tzone_offset(z, instant("2100-07-01T00:00:00Z"), &next), HOUR);
+	assert_int_equal(tzone_offset(z, unit_instant("2100-07-01T00:00:00Z"), &next), HOUR);
 	assert_true(next == INT64_MAX);
 	tzone_free(z);
 	spec.version = '\0';  /* version 1: no footer at all */
@@ -355,7 +347,7 @@ static void random_damage_never_crashes_the_reader(void **state)
 			copy[(x >> 8) % n] ^= (unsigned char)(1u << ((x >> 4) % 8));
 		}
 		if (tzif_parse(copy, n, &z) == 0) {
-			int64_t local = instant("2026-03-29T02:30:00Z");
+			int64_t local = unit_instant("2026-03-29T02:30:00Z");
 			int64_t t = tzone_first_local(z, local), next;
 			int32_t off = tzone_offset(z, t, &next);
 			assert_true(t + off >= local);
@@ -439,11 +431,11 @@ static void a_local_time_maps_to_its_first_occurrence_or_the_end_of_its_gap(void
 
 	(void)state;
 	assert_non_null(z);
-	assert_int_equal(tzone_first_local(z, instant("2026-03-08T02:30:00Z")), instant("2026-03-08T07:00:00Z"));
-	assert_int_equal(tzone_first_local(z, instant("2026-03-08T03:00:00Z")), instant("2026-03-08T07:00:00Z"));
-	assert_int_equal(tzone_first_local(z, instant("2026-03-08T01:59:00Z")), instant("2026-03-08T06:59:00Z"));
-	assert_int_equal(tzone_first_local(z, instant("2026-11-01T01:30:00Z")), instant("2026-11-01T05:30:00Z"));
-	assert_int_equal(tzone_first_local(z, instant("2026-11-01T02:00:00Z")), instant("2026-11-01T07:00:00Z"));
+	assert_int_equal(tzone_first_local(z, unit_instant("2026-03-08T02:30:00Z")), unit_instant("2026-03-08T07:00:00Z"));
+	assert_int_equal(tzone_first_local(z, unit_instant("2026-03-08T03:00:00Z")), unit_instant("2026-03-08T07:00:00Z"));
+	assert_int_equal(tzone_first_local(z, unit_instant("2026-03-08T01:59:00Z")), unit_instant("2026-03-08T06:59:00Z"));
+	assert_int_equal(tzone_first_local(z, unit_instant("2026-11-01T01:30:00Z")), unit_instant("2026-11-01T05:30:00Z"));
+	assert_int_equal(tzone_first_local(z, unit_instant("2026-11-01T02:00:00Z")), unit_instant("2026-11-01T07:00:00Z"));
 	assert_int_equal(tzone_first_local(tzone_utc(), 12345), 12345);
 	tzone_free(own);
 }

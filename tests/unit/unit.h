@@ -18,4 +18,7 @@ struct unit_table {
 
 extern const struct unit_table unit_parsing, unit_validate, unit_handler, unit_codezip, unit_ziptree, unit_job, unit_auth, unit_retry, unit_textsafe, unit_apigw, unit_schedule, unit_schedule_zones, unit_routing, unit_deploy;
 
+/* Epoch seconds of an ISO 8601 time the test writes ("2026-03-08T02:30:00Z"); fails the test if it is not one. */
+int64_t unit_instant(const char *iso);
+
 #endif
