@@ -78,6 +78,10 @@ static int fan_out(struct req *r, json_object *e, json_object **out)
 	}
 	db_rows_free(rows);
 	if (rc != 0) {
+		/* What was queued before the failure runs: the error says so, so that a retry can leave it out. */
+		if (json_object_array_length(ids) > 0)
+			tf_help(&r->err, "%zu invocations of topic %.128s were queued before this failure and will run: %.300s",
+			        json_object_array_length(ids), topic, json_object_to_json_string(ids));
 		json_object_put(*out);
 		*out = NULL;
 	}
