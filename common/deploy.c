@@ -184,7 +184,10 @@ int deploy_finish(struct db *db, const struct deployment *d, const char *from, c
 	if (d->alias[0]) {
 		long long before = jint(d->alias_before, "version", d->source);
 		json_object *routing = jget(d->alias_before, "routing");
-		const char *restore = routing && !completed ? json_text(routing) : NULL;
+		/* The routing column is text, so JSON_OBJECT kept it as a string: put back that text. */
+		const char *restore = routing == NULL || completed ? NULL
+		                      : json_object_is_type(routing, json_type_string) ? json_object_get_string(routing)
+		                                                                       : json_text(routing);
 		if (db_exec(db, "UPDATE aliases SET version = ?, routing = ?, updated_at = NOW(3) WHERE function_id = ? AND name = ?",
 		            DB_ARGS(DB_INT(completed ? d->target : before), DB_STR(restore), DB_STR(d->fn_id), DB_STR(d->alias)),
 		            NULL) != 0)

@@ -326,6 +326,8 @@ static void a_manual_rollback_gives_all_traffic_back_at_once(void)
 	int v2, failed;
 	CHECK(two_versions(key, "manual", "svc", V2_CODE), "function");
 	CHECK_STATUS(http("POST", V1 "/functions/svc/aliases", key, "{\"aliasName\":\"live\",\"version\":1}"), 201);
+	/* A routing of its own (all to version 1), which a rollback must give back as it was. */
+	CHECK_STATUS(http("PUT", V1 "/functions/svc/aliases/live", key, "{\"routingConfig\":{\"1\":100}}"), 200);
 	/* A public route that follows the published version follows the split too. */
 	struct resp *t = http("POST", V1 "/functions/svc/triggers", key, "{\"type\":\"Http\",\"config\":{\"httpPath\":\"/svc\"}}");
 	const char *url = t->status == 201 ? jps(t->json, "url") : NULL;
@@ -359,7 +361,8 @@ static void a_manual_rollback_gives_all_traffic_back_at_once(void)
 	calls(key, "svc", "live", 40, &v2, &failed);
 	CHECK(v2 == 0 && failed == 0, "after the rollback the target answered %d of 40 through the alias", v2);
 	r = http("GET", V1 "/functions/svc/aliases/live", key, NULL);
-	CHECK(jpi(r->json, "version", 0) == 1 && json_object_object_length(jp(r->json, "routingConfig")) == 0, "%s", r->body);
+	CHECK(jpi(r->json, "version", 0) == 1 && json_object_object_length(jp(r->json, "routingConfig")) == 1 &&
+	      jpi(r->json, "routingConfig.1", 0) == 100, "the alias's routing was not given back: %s", r->body);
 	/* Completed, the alias runs the target alone. */
 	CHECK_STATUS(deploy(key, "{\"functionName\":\"svc\",\"version\":2,\"strategy\":\"Canary\",\"config\":"
 	                         "{\"canaryPercentage\":50,\"canaryDuration\":\"PT2S\",\"alias\":\"live\","
