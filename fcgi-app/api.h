@@ -49,7 +49,10 @@ struct identity {
 };
 
 struct req;
+struct pending;
 typedef int (*handler_fn)(struct req *r);
+/* What a handler returns when its answer comes later, from a runner (runlink.h). */
+#define REQ_PARKED 1
 
 struct route {
 	const char *method;
@@ -70,7 +73,7 @@ struct app {
 	bool self_service_upgrade;
 	const char *public_url;
 	int sync_margin_s;
-	int sync_capacity;                   /* request threads that may wait on synchronous invocations */
+	long sync_max_waiting;               /* synchronous invocations in flight at once, a bound on memory */
 	long long async_max_depth_function;  /* invoke-async answers 429 past these */
 	long long async_max_depth;
 	struct db_config dbc;
@@ -111,6 +114,7 @@ struct req {
 	bool raw;
 	struct buf headers;      /* extra "Name: value\r\n" lines */
 	char request_id[40];     /* the invocation it made, for its log line, or "" */
+	struct pending *parked;  /* set while its answer is awaited from a runner */
 };
 
 /* router.c */

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "dispatch.h"
+#include "runlink.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "log.h"
@@ -196,51 +197,72 @@ static void log_request(struct req *r)
 	           "error", r->status >= 400 ? tf_error_code(r->err.kind) : NULL, NULL);
 }
 
-void dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr)
+static void finish(struct req *r, int rc)
 {
-	struct req r;
+	if (rc != 0) {
+		int status = tf_error_status(r->err.kind, r->surface);
+		if (r->err.retry_after > 0)
+			req_add_header(r, "Retry-After", "%d", r->err.retry_after);
+		if (r->err.kind == TF_E_INTERNAL)
+			log_fields(TFLOG_ERROR, "internal error", "message", r->err.message, "traceId",
+			           r->trace_id, NULL);
+		req_reply(r, status, error_body(r, status));
+	} else if (r->status == 0) {
+		r->status = 204;
+	}
+	send_response(r);
+	log_request(r);
+	json_object_put(r->out);
+	tf_error_reset(&r->err);
+	buf_free(&r->raw_out);
+	buf_free(&r->headers);
+	free(r->body);
+}
 
-	memset(&r, 0, sizeof(r));
-	r.app = app;
-	r.conn = conn;
-	r.fcgx = fr;
-	r.started_mono = mono_ms_f();
-	random_id(r.trace_id, sizeof(r.trace_id), "trace-", 20);
-	r.method = req_header(&r, "REQUEST_METHOD");
-	r.query = req_header(&r, "QUERY_STRING");
-	const char *uri = req_header(&r, "REQUEST_URI");
-	if (r.method == NULL)
-		r.method = "GET";
+void dispatch_finish(struct req *r, int rc)
+{
+	FCGX_Request *fr = r->fcgx;
+
+	finish(r, rc);
+	free(r);
+	FCGX_Finish_r(fr);
+	free(fr);
+}
+
+bool dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr)
+{
+	struct req *r = xcalloc(1, sizeof(*r));
+
+	r->app = app;
+	r->conn = conn;
+	r->fcgx = fr;
+	r->started_mono = mono_ms_f();
+	random_id(r->trace_id, sizeof(r->trace_id), "trace-", 20);
+	r->method = req_header(r, "REQUEST_METHOD");
+	r->query = req_header(r, "QUERY_STRING");
+	const char *uri = req_header(r, "REQUEST_URI");
+	if (r->method == NULL)
+		r->method = "GET";
 	if (uri == NULL)
 		uri = "/";
 	size_t plen = strcspn(uri, "?");
 	int rc;
 	/* The surface is the path's prefix, so even a path too long to route answers in its format. */
-	snprintf(r.path, sizeof(r.path), "%.*s", (int)(plen < sizeof(r.path) ? plen : sizeof(r.path) - 1), uri);
-	r.surface = surface_of_path(r.path);
-	if (plen >= sizeof(r.path)) {
-		snprintf(r.path, sizeof(r.path), "%s", "(too long)");
-		rc = tf_fail(&r.err, TF_E_NOT_FOUND, "No such endpoint: the path is %zu bytes long, over %zu", plen,
-		             sizeof(r.path) - 1);
+	snprintf(r->path, sizeof(r->path), "%.*s", (int)(plen < sizeof(r->path) ? plen : sizeof(r->path) - 1), uri);
+	r->surface = surface_of_path(r->path);
+	if (plen >= sizeof(r->path)) {
+		snprintf(r->path, sizeof(r->path), "%s", "(too long)");
+		rc = tf_fail(&r->err, TF_E_NOT_FOUND, "No such endpoint: the path is %zu bytes long, over %zu", plen,
+		             sizeof(r->path) - 1);
 	} else {
-		rc = run_route(&r);
+		rc = run_route(r);
 	}
-	if (rc != 0) {
-		int status = tf_error_status(r.err.kind, r.surface);
-		if (r.err.retry_after > 0)
-			req_add_header(&r, "Retry-After", "%d", r.err.retry_after);
-		if (r.err.kind == TF_E_INTERNAL)
-			log_fields(TFLOG_ERROR, "internal error", "message", r.err.message, "traceId",
-			           r.trace_id, NULL);
-		req_reply(&r, status, error_body(&r, status));
-	} else if (r.status == 0) {
-		r.status = 204;
+	if (rc == REQ_PARKED) {
+		/* The handler has let go of it: from here it belongs to its runner link. */
+		runlink_launch(r);
+		return true;
 	}
-	send_response(&r);
-	log_request(&r);
-	json_object_put(r.out);
-	tf_error_reset(&r.err);
-	buf_free(&r.raw_out);
-	buf_free(&r.headers);
-	free(r.body);
+	finish(r, rc);
+	free(r);
+	return false;
 }

@@ -3,6 +3,12 @@
 
 #include "api.h"
 
-void dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr);
+/*
+ * Serves one request. Returns true when the request was parked (runlink.h): it
+ * and fr belong to a runner link now, which finishes them; false when answered.
+ */
+bool dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr);
+/* Sends the answer (or the error when rc != 0), logs the request, and frees it and its FastCGI request. */
+void dispatch_finish(struct req *r, int rc);
 
 #endif

@@ -180,12 +180,38 @@ static void cors_of(json_object *config, char *methods, size_t n, struct cors_co
 	                           .max_age_s = CORS_MAX_AGE_S };
 }
 
-/* Runs the route's function with the request as its event and answers what it returned. */
+/* The route's answer from its function's outcome (runlink.h); ctx is the route's configuration. */
+static int route_answer(struct req *r, const struct job *j, const struct outcome *oc, json_object *config)
+{
+	struct apigw_answer a = APIGW_ANSWER_INIT;
+	char why[192], methods[96];
+	int rc;
+
+	if (oc->status == OUTCOME_TIMEOUT) {
+		rc = gateway_answer(r, 504, "Endpoint request timed out");
+	} else if (oc->status != OUTCOME_SUCCEEDED) {
+		rc = gateway_answer(r, 500, "Internal Server Error");  /* the function failed: its logs say how */
+	} else if (apigw_answer(oc->result, strlen(oc->result), &a, why, sizeof(why)) != 0) {
+		log_fields(TFLOG_WARN, "a function's HTTP answer is not valid", "requestId", j->request_id, "error", why,
+		           "traceId", r->trace_id, NULL);
+		rc = gateway_answer(r, 502, "Internal Server Error");
+	} else {
+		struct cors_config c;
+		cors_of(config, methods, sizeof(methods), &c);
+		if (jbool(config, "corsEnabled", false))
+			cors_headers(&c, req_header(r, "HTTP_ORIGIN"), false, NULL, NULL, &a);
+		add_answer_headers(r, &a);
+		rc = req_reply_raw(r, a.status, a.body.data ? a.body.data : "", a.body.len);
+	}
+	apigw_answer_free(&a);
+	return rc;
+}
+
+/* Runs the route's function with the request as its event; its answer comes in route_answer. */
 static int serve(struct req *r, const char *tenant, const char *path, const struct headers *h, struct route_hit *hit)
 {
 	struct job j = { 0 };
-	struct outcome oc = { 0 };
-	char why[192], methods[96];
+	char why[192];
 	json_object *event = NULL;
 	int rc = -1;
 
@@ -213,29 +239,9 @@ static int serve(struct req *r, const char *tenant, const char *path, const stru
 		goto out;
 	}
 	j.payload = xstrdup(text);
-	if (invoke_sync(r, &j, &oc) != 0)
-		goto out;
-	struct apigw_answer a = APIGW_ANSWER_INIT;
-	if (oc.status == OUTCOME_TIMEOUT) {
-		rc = gateway_answer(r, 504, "Endpoint request timed out");
-	} else if (oc.status != OUTCOME_SUCCEEDED) {
-		rc = gateway_answer(r, 500, "Internal Server Error");  /* the function failed: its logs say how */
-	} else if (apigw_answer(oc.result, strlen(oc.result), &a, why, sizeof(why)) != 0) {
-		log_fields(TFLOG_WARN, "a function's HTTP answer is not valid", "requestId", j.request_id, "error", why,
-		           "traceId", r->trace_id, NULL);
-		rc = gateway_answer(r, 502, "Internal Server Error");
-	} else {
-		struct cors_config c;
-		cors_of(hit->config, methods, sizeof(methods), &c);
-		if (jbool(hit->config, "corsEnabled", false))
-			cors_headers(&c, req_header(r, "HTTP_ORIGIN"), false, NULL, NULL, &a);
-		add_answer_headers(r, &a);
-		rc = req_reply_raw(r, a.status, a.body.data ? a.body.data : "", a.body.len);
-	}
-	apigw_answer_free(&a);
+	rc = invoke_sync(r, &j, route_answer, hit->config);
 out:
 	json_object_put(event);
-	outcome_free(&oc);
 	job_free(&j);
 	return rc;
 }

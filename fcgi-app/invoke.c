@@ -1,7 +1,9 @@
 /*
  * Invocation: the published version of a function runs once in a sandbox on
- * some runner. tf-api never writes MariaDB here: one Redis script counts the
- * quota and queues the job, then the thread waits on the job's reply list.
+ * some runner. tf-api never writes MariaDB here: for a synchronous one, one
+ * Redis script counts the quota and takes the concurrency places, and the job
+ * goes straight to a runner over its link (runlink.h); an asynchronous one is
+ * committed to MariaDB and queued on the durable stream.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -16,6 +18,7 @@
 #include "invoke.h"
 #include "job_version.h"
 #include "routing.h"
+#include "runlink.h"
 #include "aliases.h"
 #include "asyncq.h"
 #include "concurrency.h"
@@ -32,7 +35,6 @@
 
 #define QUOTA_TTL_S (2 * 24 * 3600)
 #define ASYNC_RETRY_AFTER_S 5
-#define REPLY_SLACK_MS 2000
 
 /* Lua: takes one from today's quota (KEYS[1], kept TTL seconds) unless LIMIT < 0; -1 when spent. */
 #define QUOTA_LUA(LIMIT, TTL)                                                                  \
@@ -44,16 +46,15 @@
 /*
  * Refuses past the function's reserved concurrency (-2) or the tenant's account
  * concurrency (-4), takes one from today's quota (unless limit < 0; -1 when
- * spent), takes the places and queues the job: one round trip on the
- * invocation's path. A refused invocation costs no quota.
+ * spent) and takes the places: the one round trip to Redis on the invocation's
+ * path. A refused invocation costs no quota.
  */
-static const char QUOTA_AND_QUEUE[] =
-	TF_CONC_FULL_LUA("KEYS[3]", "ARGV[4]", "ARGV[5]")
-	TF_ACCOUNT_FULL_LUA("KEYS[4]", "ARGV[8]", "ARGV[5]")
-	QUOTA_LUA("ARGV[1]", "ARGV[3]")
-	TF_CONC_TAKE_LUA("KEYS[3]", "ARGV[5]", "ARGV[6]", "ARGV[7]")
-	TF_ACCOUNT_TAKE_LUA("KEYS[4]", "ARGV[5]", "ARGV[6]", "ARGV[7]")
-	"redis.call('LPUSH', KEYS[2], ARGV[2]) "
+static const char ADMIT_SYNC[] =
+	TF_CONC_FULL_LUA("KEYS[2]", "ARGV[3]", "ARGV[4]")
+	TF_ACCOUNT_FULL_LUA("KEYS[3]", "ARGV[7]", "ARGV[4]")
+	QUOTA_LUA("ARGV[1]", "ARGV[2]")
+	TF_CONC_TAKE_LUA("KEYS[2]", "ARGV[4]", "ARGV[5]", "ARGV[6]")
+	TF_ACCOUNT_TAKE_LUA("KEYS[3]", "ARGV[4]", "ARGV[5]", "ARGV[6]")
 	"return n";
 
 /* The answer when the quota script said today's invocations are spent. */
@@ -71,8 +72,8 @@ static void quota_key(const struct job *j, char *key, size_t n)
 	snprintf(key, n, TF_KEY_QUOTA_FMT, j->tenant, day);
 }
 
-/* Admits a synchronous job (reserved concurrency, quota) and queues it. */
-static int quota_take(struct req *r, const struct job *j)
+/* Admits a synchronous job: its reserved and account concurrency, its quota. */
+static int admit_sync(struct req *r, const struct job *j)
 {
 	const struct plan_limits *limits = tenant_limits(r);
 	char key[128], limit[32], ttl[16], conc[64], tconc[96];
@@ -82,19 +83,16 @@ static int quota_take(struct req *r, const struct job *j)
 	conc_tenant_key(j->tenant, tconc, sizeof(tconc));
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
-	char *text = job_to_json(j);
 	/* The places are held until the latest the job can end: started at wait_until, then init and timeout. */
-	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 4 %s %s %s %s %s %b %s %d %lld %lld %s %d", QUOTA_AND_QUEUE,
-	                          key, TF_KEY_RUN_QUEUE, conc, tconc, limit, text, strlen(text), ttl,
-	                          j->reserved_concurrency, (long long)now_ms(),
+	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 3 %s %s %s %s %s %d %lld %lld %s %d", ADMIT_SYNC,
+	                          key, conc, tconc, limit, ttl, j->reserved_concurrency, (long long)now_ms(),
 	                          (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
 	                          j->request_id, j->account_concurrency);
-	free(text);
 	if (!rds_ok(rep)) {
 		if (rep)
 			log_error("quota script: %s", rep->str);
 		freeReplyObject(rep);
-		return req_redis_fail(r, "enqueue");
+		return req_redis_fail(r, "admission");
 	}
 	long long n = rds_int(rep, -1);
 	freeReplyObject(rep);
@@ -122,29 +120,15 @@ static void quota_refund(struct req *r, const struct job *j)
 	freeReplyObject(rds_cmd(r->conn->rds, "DECR %s", key));
 }
 
-static int wait_outcome(struct req *r, const struct job *j, int wait_s, struct outcome *oc)
+void invoke_give_back(struct rds *rds, const struct job *j)
 {
-	char key[96];
-	struct rds *rds = r->conn->rds;
+	char key[128];
+	int n = conc_give_back(rds, j);
 
-	snprintf(key, sizeof(key), TF_KEY_REPLY_FMT, j->request_id);
-	rds_set_timeout(rds, wait_s * 1000 + REPLY_SLACK_MS);
-	redisReply *rep = rds_cmd(rds, "BLPOP %s %d", key, wait_s);
-	rds_set_timeout(rds, 5000);
-	if (rep == NULL)
-		return req_redis_fail(r, "wait for outcome");
-	int rc;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
-		log_fields(TFLOG_WARN, "no runner answered in time", "requestId", j->request_id,
-		           "traceId", r->trace_id, NULL);
-		rc = tf_fail(&r->err, TF_E_UNAVAILABLE, "No runner answered in time; try again");
-	} else if (outcome_from_json(rep->element[1]->str, rep->element[1]->len, oc) != 0) {
-		rc = tf_fail(&r->err, TF_E_INTERNAL, "Malformed outcome (trace %s)", r->trace_id);
-	} else {
-		rc = 0;
-	}
-	freeReplyObject(rep);
-	return rc;
+	quota_key(j, key, sizeof(key));
+	n += rds_append(rds, "DECR %s", key) == 0;
+	for (int i = 0; i < n; i++)
+		freeReplyObject(rds_reply(rds));
 }
 
 /* The tenant's account concurrency, as its plan says (none for the operator). */
@@ -154,26 +138,7 @@ static int account_concurrency_of(const struct req *r)
 	return limits ? (int)limits->concurrency : -1;
 }
 
-/*
- * Request threads waiting on a synchronous invocation. Each holds its thread for
- * up to the function's timeout; past [api] sync_capacity the rest are refused, so
- * that some threads are always left for everything else (/health included).
- */
-static atomic_int sync_waiting;
-
-static int sync_capacity_take(struct req *r, const struct job *j)
-{
-	if (atomic_fetch_add(&sync_waiting, 1) < r->app->sync_capacity)
-		return 0;
-	atomic_fetch_sub(&sync_waiting, 1);
-	conc_record_throttle(r->conn->rds, j->tenant, j->function_id);
-	r->err.retry_after = 1;
-	return tf_fail(&r->err, TF_E_THROTTLED,
-	               "Rate exceeded: the platform is running as many synchronous invocations as it takes (%d); retry shortly",
-	               r->app->sync_capacity);
-}
-
-int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
+int invoke_sync(struct req *r, struct job *j, sync_answer_fn answer, json_object *ctx)
 {
 	int wait_s = j->timeout_s + r->app->sync_margin_s;
 
@@ -187,20 +152,16 @@ int invoke_sync(struct req *r, struct job *j, struct outcome *oc)
 	j->account_concurrency = account_concurrency_of(r);
 	j->enqueued_ms = now_ms();
 	j->wait_until_ms = j->enqueued_ms + (int64_t)wait_s * 1000;
-	if (sync_capacity_take(r, j) != 0)
-		return -1;
-	int rc = quota_take(r, j) == 0 ? wait_outcome(r, j, wait_s, oc) : -1;
-	atomic_fetch_sub(&sync_waiting, 1);
-	if (rc != 0)
-		return -1;
-	if (oc->status == OUTCOME_PLATFORM_ERROR) {
-		/* The runner's reason is the operator's to read (it may name paths or MariaDB's words), not the tenant's. */
-		log_fields(TFLOG_ERROR, "invocation failed on the platform", "requestId", j->request_id,
-		           "error", jstr(oc->error, "errorMessage"), "traceId", r->trace_id, NULL);
-		return tf_fail(&r->err, TF_E_UNAVAILABLE, "The invocation could not run on a runner; try again (trace %s)",
-		               r->trace_id);
+	if (runlink_waiting() >= r->app->sync_max_waiting) {
+		/* A bound on this process's memory, far above what the tenants' concurrency allows together. */
+		r->err.retry_after = 1;
+		return tf_fail(&r->err, TF_E_THROTTLED,
+		               "Rate exceeded: this API process holds %ld synchronous invocations in flight; retry shortly",
+		               r->app->sync_max_waiting);
 	}
-	return 0;
+	if (runlink_choose(r, j) != 0 || admit_sync(r, j) != 0)
+		return -1;
+	return runlink_park(r, j, answer, ctx);
 }
 
 /*
@@ -619,28 +580,30 @@ static void add_answer(struct req *r, json_object *out, const struct outcome *oc
 		json_object_object_add(out, k, json_object_get(v));
 }
 
+/* The Tau answer of a synchronous invocation (runlink.h: on the thread its outcome arrives on). */
+static int tau_answer(struct req *r, const struct job *j, const struct outcome *oc, json_object *ctx)
+{
+	(void)ctx;
+	json_object *out = json_object_new_object();
+	add_answer(r, out, oc);
+	jadd_int(out, "duration", (long long)ceil(oc->duration_ms));
+	jadd_int(out, "billedMs", oc->billed_ms);
+	jadd_str(out, "requestId", j->request_id);
+	jadd_int(out, "version", oc->version);
+	return req_reply(r, 200, out);
+}
+
 /* POST /saas/api/v1/sdk/tau/functions/:id/invoke — Functions — Lifecycle */
 int tau_functions_invoke(struct req *r)
 {
 	struct job j = { 0 };
-	struct outcome oc = { 0 };
 	json_object *body = NULL;
 	int rc = -1;
 
-	if (req_json(r, &body) != 0 ||
-	    validate(body, tau_invoke_fields, TF_ARRAY_LEN(tau_invoke_fields), &r->err) != 0 ||
-	    load_published(r, FN_BY_ID, r->params[0], &j) != 0 || payload_text(r, jget(body, "payload"), &j.payload) != 0 ||
-	    invoke_sync(r, &j, &oc) != 0)
-		goto out;
-	json_object *out = json_object_new_object();
-	add_answer(r, out, &oc);
-	jadd_int(out, "duration", (long long)ceil(oc.duration_ms));
-	jadd_int(out, "billedMs", oc.billed_ms);
-	jadd_str(out, "requestId", j.request_id);
-	jadd_int(out, "version", oc.version);
-	rc = req_reply(r, 200, out);
-out:
-	outcome_free(&oc);
+	if (req_json(r, &body) == 0 &&
+	    validate(body, tau_invoke_fields, TF_ARRAY_LEN(tau_invoke_fields), &r->err) == 0 &&
+	    load_published(r, FN_BY_ID, r->params[0], &j) == 0 && payload_text(r, jget(body, "payload"), &j.payload) == 0)
+		rc = invoke_sync(r, &j, tau_answer, NULL);
 	job_free(&j);
 	json_object_put(body);
 	return rc;
@@ -721,11 +684,27 @@ static int platform_target(struct req *r, json_object *body, struct fn *f, struc
 	return 0;
 }
 
+/* The platform API's answer of a synchronous invocation. */
+static int platform_answer(struct req *r, const struct job *j, const struct outcome *oc, json_object *ctx)
+{
+	(void)ctx;
+	json_object *o = json_object_new_object();
+	add_answer(r, o, oc);
+	jadd_int(o, "executionTime", (long long)ceil(oc->duration_ms));
+	jadd_int(o, "billedDuration", oc->billed_ms);
+	jadd_int(o, "memoryUsed", oc->memory_used_mb);
+	jadd_bool(o, "wasColdStart", oc->cold_start);
+	jadd_str(o, "requestId", j->request_id);
+	jadd_str(o, "logStreamName", oc->log_stream[0] ? oc->log_stream : NULL);
+	jadd_int(o, "version", oc->version);
+	json_object_object_add(o, "versionString", version_string(oc->version));
+	return req_reply(r, 200, o);
+}
+
 /* POST /api/v1/functions/{name}/invoke — Invoke Function (Synchronous) */
 int platform_functions_invoke(struct req *r)
 {
 	struct job j = { 0 };
-	struct outcome oc = { 0 };
 	struct fn f = { 0 };
 	json_object *body = NULL;
 	int rc = -1;
@@ -735,31 +714,15 @@ int platform_functions_invoke(struct req *r)
 	    platform_target(r, body, &f, &j) != 0 || platform_payload(r, body, &j.payload) != 0)
 		goto out;
 	const char *type = jstr(body, "invocationType") ? jstr(body, "invocationType") : "RequestResponse";
-	if (strcmp(type, "DryRun") == 0) {
+	if (strcmp(type, "DryRun") == 0)
 		/* Everything an invocation would check, and nothing run: Lambda answers 204. */
 		rc = runtimes_check(r, j.runtime, false) == 0 ? req_reply(r, 204, NULL) : -1;
-		goto out;
-	}
-	if (strcmp(type, "Event") == 0) {
+	else if (strcmp(type, "Event") == 0)
 		rc = invoke_async(r, &j);
-		goto out;
-	}
-	if (invoke_sync(r, &j, &oc) != 0)
-		goto out;
-	json_object *o = json_object_new_object();
-	add_answer(r, o, &oc);
-	jadd_int(o, "executionTime", (long long)ceil(oc.duration_ms));
-	jadd_int(o, "billedDuration", oc.billed_ms);
-	jadd_int(o, "memoryUsed", oc.memory_used_mb);
-	jadd_bool(o, "wasColdStart", oc.cold_start);
-	jadd_str(o, "requestId", j.request_id);
-	jadd_str(o, "logStreamName", oc.log_stream[0] ? oc.log_stream : NULL);
-	jadd_int(o, "version", oc.version);
-	json_object_object_add(o, "versionString", version_string(oc.version));
-	rc = req_reply(r, 200, o);
+	else
+		rc = invoke_sync(r, &j, platform_answer, NULL);
 out:
 	fn_free(&f);
-	outcome_free(&oc);
 	job_free(&j);
 	json_object_put(body);
 	return rc;

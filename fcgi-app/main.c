@@ -1,6 +1,7 @@
 /*
  * tf-api: a multi-threaded FastCGI responder behind nginx. Each thread owns one
- * MariaDB and one Redis connection and serves one request at a time.
+ * MariaDB and one Redis connection and serves one request at a time; a
+ * synchronous invocation is parked on its runner link, and the thread goes on.
  */
 #include <errno.h>
 #include <grp.h>
@@ -20,6 +21,7 @@
 #include "plan.h"
 #include "ids.h"
 #include "ratelimit.h"
+#include "runlink.h"
 #include "settings.h"
 #include "xalloc.h"
 
@@ -30,17 +32,28 @@ struct thread_arg {
 	int sock;
 };
 
+static FCGX_Request *new_request(int sock)
+{
+	FCGX_Request *fr = xcalloc(1, sizeof(*fr));
+	if (FCGX_InitRequest(fr, sock, 0) != 0)
+		fatal("FCGX_InitRequest failed");
+	return fr;
+}
+
 static void *serve(void *p)
 {
 	struct thread_arg *ta = p;
-	FCGX_Request fr;
 	struct conn conn = { db_open(&ta->app->dbc), rds_open(&ta->app->rdc) };
-	if (FCGX_InitRequest(&fr, ta->sock, 0) != 0)
-		fatal("FCGX_InitRequest failed");
-	while (FCGX_Accept_r(&fr) >= 0) {
-		dispatch(ta->app, &conn, &fr);
-		FCGX_Finish_r(&fr);
+	FCGX_Request *fr = new_request(ta->sock);
+
+	while (FCGX_Accept_r(fr) >= 0) {
+		/* A parked request is finished by its runner link; the next one gets a request of its own. */
+		if (dispatch(ta->app, &conn, fr))
+			fr = new_request(ta->sock);
+		else
+			FCGX_Finish_r(fr);
 	}
+	free(fr);
 	log_warn("accept failed; request thread ends");
 	db_close(conn.db);
 	rds_close(conn.rds);
@@ -147,9 +160,10 @@ int main(int argc, char **argv)
 	ratelimit_init(cfg);
 	plan_configure(cfg);
 	cache_start(&app);
-	int threads = (int)config_int(cfg, "api", "threads", 64, 2, 1024);
-	/* A quarter of the threads, at least one, never waits on a function: the rest of the API stays up. */
-	app.sync_capacity = (int)config_int(cfg, "api", "sync_capacity", threads - (threads + 3) / 4, 1, threads - 1);
+	runlink_start(&app);
+	int threads = (int)config_int(cfg, "api", "threads", 32, 2, 1024);
+	/* No thread waits on a function (runlink.h); this bounds only the memory they take. */
+	app.sync_max_waiting = config_int(cfg, "api", "max_sync_in_flight", 20000, 1, 10000000);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	ta = (struct thread_arg){ &app, open_socket(cfg) };

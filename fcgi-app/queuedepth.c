@@ -11,6 +11,7 @@
 #include "handlers.h"
 #include "jsonx.h"
 #include "keys.h"
+#include "runlink.h"
 
 #define DEPTH_TOP_FUNCTIONS 20
 
@@ -52,13 +53,12 @@ static json_object *by_function(redisReply *h)
 
 json_object *queue_depth_json(struct req *r, bool per_function)
 {
-	redisReply *sync = rds_cmd(r->conn->rds, "LLEN %s", TF_KEY_RUN_QUEUE);
 	redisReply *async = rds_cmd(r->conn->rds, "HGET %s *", TF_KEY_ASYNC_DEPTH);
 	json_object *q = json_object_new_object();
 
-	jadd_int(q, "sync", rds_int(sync, 0));
+	/* Synchronous invocations wait on runner links, not in a queue: those this process awaits. */
+	jadd_int(q, "sync", runlink_waiting());
 	jadd_int(q, "async", rds_int(async, 0));
-	freeReplyObject(sync);
 	freeReplyObject(async);
 	if (per_function) {
 		redisReply *all = rds_cmd(r->conn->rds, "HGETALL %s", TF_KEY_ASYNC_DEPTH);

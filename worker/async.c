@@ -7,6 +7,7 @@
  * the visibility timeout and another worker claims it.
  */
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +396,14 @@ static enum handled handle(struct db *db, struct rds *rds, const char *me, redis
 	return HANDLED;
 }
 
+/* Consumers still reading or running; a drain waits for them to end. */
+static atomic_int consumers;
+
+int async_in_flight(void)
+{
+	return atomic_load(&consumers);
+}
+
 void *async_main(void *arg)
 {
 	struct rds *rds = rds_open(&W.rdc);
@@ -407,7 +416,9 @@ void *async_main(void *arg)
 	snprintf(me, sizeof(me), "%s-a%ld", W.id, (long)(intptr_t)arg);
 	rds_set_timeout(rds, ASYNC_BLOCK_MS + 5000);
 	freeReplyObject(rds_cmd(rds, "XGROUP CREATE %s %s 0 MKSTREAM", TF_KEY_ASYNC, TF_GROUP_RUNNERS));
-	while (!W.stopping) {
+	atomic_fetch_add(&consumers, 1);
+	/* Draining: what it runs finishes, nothing new is read. */
+	while (!W.draining) {
 		redisReply *rep;
 		if (!backlog && mono_ms() - last_claim > ASYNC_CLAIM_EVERY_MS) {
 			/* One entry a dead worker left behind, if any, becomes ours. */
@@ -449,6 +460,7 @@ void *async_main(void *arg)
 			backlog = false;
 		freeReplyObject(rep);
 	}
+	atomic_fetch_sub(&consumers, 1);
 	db_close(db);
 	rds_close(rds);
 	return NULL;

@@ -25,6 +25,7 @@
 #include "worker.h"
 
 #define CODE_TRIM_EVERY_MS 10000
+#define LINK_STATE_EVERY_MS 250  /* how fresh tf-api's picture of this runner's warm instances is */
 
 struct worker W;
 
@@ -133,11 +134,13 @@ static void heartbeat(struct rds *rds, struct db *db, const char *runtimes)
 	strfmt(mem, sizeof(mem), "%.1f", host_memory_usage(&total_mb));
 	strfmt(memtotal, sizeof(memtotal), "%lld", total_mb);
 	strfmt(cores, sizeof(cores), "%ld", host_cores());
+	/* Where tf-api reaches this runner (docs/invocation-path.md), and whether it still takes work. */
 	rds_append(rds,
 	           "HSET %s runtimes %s hostname %s startedMs %s heartbeatMs %s instances %d busy %d maxInstances %d"
-	           " cpuUsage %s memoryUsage %s memoryMB %s cores %s containers %s",
+	           " cpuUsage %s memoryUsage %s memoryMB %s cores %s containers %s linkSocket %s linkHost %s"
+	           " port %d token %s draining %d",
 	           key, runtimes, W.hostname, started, now, live, busy, W.max_instances, cpu, mem, memtotal, cores,
-	           containers);
+	           containers, W.link_socket, W.link_host, W.link_port, link_token(), W.draining ? 1 : 0);
 	free(containers);
 	rds_append(rds, "PEXPIRE %s %d", key, TF_RUNNER_ALIVE_MS * 4);
 	rds_append(rds, "ZADD %s %s %s", TF_KEY_RUNNERS, now, W.id);
@@ -151,6 +154,36 @@ static void heartbeat(struct rds *rds, struct db *db, const char *runtimes)
 	            DB_ARGS(DB_STR(W.id), DB_STR(W.hostname), DB_STR(runtimes), DB_INT(W.max_instances),
 	                    DB_INT(W.started_ms)), NULL) != 0)
 		log_warn("runner heartbeat to MariaDB: %s", db_error(db));
+}
+
+/*
+ * SIGTERM: takes nothing new (tf-api is told at once and sends elsewhere; the
+ * async consumers stop reading) and waits, up to [worker] drain_seconds, for
+ * what runs to finish, still beating so that the cluster sees it live.
+ */
+static void drain(struct rds *rds, struct db *db, const char *runtimes)
+{
+	int64_t until = mono_ms() + (int64_t)W.drain_seconds * 1000, last_beat = 0;
+
+	log_info("signal %d: draining", (int)stop_signal);
+	W.draining = true;
+	link_broadcast_state();
+	for (;;) {
+		int busy = 0;
+		pool_count(&busy);
+		int left = busy + link_in_flight() + async_in_flight();
+		if (left == 0 || mono_ms() >= until) {
+			log_info("drained%s: %d invocations still running", left ? " (time is up)" : "", left);
+			return;
+		}
+		if (mono_ms() - last_beat >= TF_HEARTBEAT_MS) {
+			heartbeat(rds, db, runtimes);
+			async_touch(rds);  /* what it runs stays its own */
+			last_beat = mono_ms();
+		}
+		link_broadcast_state();
+		nanosleep(&(struct timespec){ 0, 100 * 1000000 }, NULL);
+	}
 }
 
 static void usage(void)
@@ -184,6 +217,8 @@ static void load_settings(void)
 	W.retry_backoff_ms = config_int(c, "async", "retry_backoff_ms", 60000, 1, 3600000);
 	W.requeue_after_s = (int)config_int(c, "async", "requeue_after_seconds", 30, 1, 86400);
 	W.visibility_ms = (int)config_int(c, "async", "visibility_timeout_ms", 30000, 1000, 3600000);
+	/* The longest function timeout and its init, so that a drain never cuts an invocation short. */
+	W.drain_seconds = (int)config_int(c, "worker", "drain_seconds", 930, 0, 86400);
 	db_library_init();
 	db_config_from(c, &W.dbc, true);
 	rds_config_from(c, &W.rdc);
@@ -234,7 +269,10 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	link_start();
 	pthread_t t;
+	if (pthread_create(&t, NULL, publisher_main, NULL) != 0)
+		fatal("cannot start the publisher");
 	for (int i = 0; i < W.slots; i++)
 		if (pthread_create(&t, NULL, dispatcher_main, NULL) != 0)
 			fatal("cannot start dispatcher %d", i);
@@ -250,7 +288,7 @@ int main(int argc, char **argv)
 	struct rds *rds = rds_open(&W.rdc);
 	struct db *db = db_open(&W.dbc);
 	log_info("runner %s ready: %d slots, runtimes %s", W.id, W.slots, runtimes);
-	int64_t last_beat = 0, last_touch = 0, last_trim = 0;
+	int64_t last_beat = 0, last_touch = 0, last_trim = 0, last_state = 0;
 	/* Running async entries are renewed well within their visibility timeout. */
 	int touch_every_ms = W.visibility_ms / 3 < TF_HEARTBEAT_MS ? W.visibility_ms / 3 : TF_HEARTBEAT_MS;
 	while (!stop_signal) {
@@ -264,6 +302,10 @@ int main(int argc, char **argv)
 			scheduler_tick(rds, db);
 			last_beat = mono_ms();
 		}
+		if (mono_ms() - last_state >= LINK_STATE_EVERY_MS) {
+			link_broadcast_state();
+			last_state = mono_ms();
+		}
 		pool_reap_idle();
 		if (mono_ms() - last_trim >= CODE_TRIM_EVERY_MS) {
 			codecache_trim();  /* trees whose instances have stopped since the last unpack */
@@ -271,11 +313,12 @@ int main(int argc, char **argv)
 		}
 		nanosleep(&(struct timespec){ 0, 200 * 1000000 }, NULL);
 	}
-	log_info("signal %d: stopping", (int)stop_signal);
+	drain(rds, db, runtimes);
 	W.stopping = true;
 	freeReplyObject(rds_cmd(rds, "ZREM %s %s", TF_KEY_RUNNERS, W.id));
-	/* Dispatchers finish their invocation in flight (their pops time out within a second). */
+	/* Dispatchers, consumers and the publisher see the flag within a second. */
 	sleep(2);
+	link_stop();
 	pool_stop_all();
 	rds_close(rds);
 	db_close(db);

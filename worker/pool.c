@@ -333,3 +333,38 @@ char *pool_containers_json(void)
 	json_object_put(o);
 	return text;
 }
+
+/* Whether an instance serves a function version and waits for its next invocation (under the lock). */
+static bool idle_warm(const struct instance *in)
+{
+	return in->live && !in->busy && !in->spare && in->key[0];
+}
+
+int pool_idle(const char *key)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < W.max_instances; i++)
+		n += idle_warm(&slots[i]) && strcmp(slots[i].key, key) == 0;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+char *pool_idle_json(void)
+{
+	json_object *o = json_object_new_object();
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < W.max_instances; i++) {
+		if (!idle_warm(&slots[i]))
+			continue;
+		json_object *n = NULL;
+		json_object_object_get_ex(o, slots[i].key, &n);
+		json_object_object_add(o, slots[i].key, json_object_new_int(n ? json_object_get_int(n) + 1 : 1));
+	}
+	pthread_mutex_unlock(&lock);
+	char *text = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}

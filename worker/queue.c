@@ -1,11 +1,12 @@
 /*
- * The dispatchers: each takes one job at a time from the run queue, runs it in
- * a warm instance or a new one, and in one round trip answers the waiting
- * caller and queues the invocation's record for the recorder.
+ * The dispatchers: each takes one synchronous job at a time from the runner
+ * links, runs it in a warm instance or a new one, answers its caller on the
+ * link it came by, and leaves the record to the publisher.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "concurrency.h"
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "timefmt.h"
 #include "worker.h"
+#include "xalloc.h"
 
 #define POP_TIMEOUT_S 1   /* how often an idle dispatcher looks at the stop flag */
 
@@ -24,7 +26,7 @@ static void platform_error(struct outcome *oc, const char *msg)
 	oc->error = lambda_error("Platform.Error", msg);
 }
 
-void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs)
+int run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs)
 {
 	char key[96], code_dir[PATH_MAX], why[256];
 	enum acquired how;
@@ -32,13 +34,13 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 	const struct runtime_def *rt = runtime_def_find(j->runtime);
 	if (rt == NULL || !rt->available) {
 		platform_error(oc, "this runner does not have the function's runtime");
-		return;
+		return 1;
 	}
 	snprintf(key, sizeof(key), "%s@%d", j->function_id, j->version);
 	struct instance *in = pool_acquire(key, rt, j->memory_mb, &how);
 	if (in == NULL) {
 		platform_error(oc, "this runner has no room for another instance (slots or memory budget)");
-		return;
+		return 1;
 	}
 	if (how == ACQ_WARM && !instance_usable(in)) {
 		/* Its runtime ended after its last answer: this invocation starts a new one. */
@@ -54,7 +56,7 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 			if (how == ACQ_SPARE)
 				instance_stop(in);  /* a spare is not handed to another function */
 			pool_release(in);
-			return;
+			return 0;
 		}
 		int started = how == ACQ_SPARE ? instance_adopt(in, j, code_dir, oc, logs)
 		                               : instance_start(in, j, rt, code_dir, oc, logs);
@@ -66,36 +68,94 @@ void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_
 		codecache_pin(j->code_sha256, false);
 		if (started != 0) {
 			pool_release(in);
-			return;
+			return 0;
 		}
 	}
 	instance_invoke(in, j, oc, logs);
 	pool_release(in);
+	return 0;
 }
 
-/* Answers the caller and queues the record, pipelined: one round trip. */
-static void publish(struct rds *rds, const struct job *j, const struct outcome *oc,
-                    const struct log_lines *logs)
-{
-	char reply_key[96];
-	char *reply = outcome_to_json(oc);
-	char *record = record_json(j, oc, logs);
+/*
+ * What a finished synchronous invocation leaves to write: its record for the
+ * recorder and the give-back of its concurrency places. The dispatcher answers
+ * its caller first and hands these to the publisher, which writes all that has
+ * gathered in one pipeline: under load, one round trip serves many invocations.
+ */
+struct pub_item {
+	char *record;
+	struct job j;  /* the ids and limits conc_give_back reads; no env, no payload */
+	struct pub_item *next;
+};
 
-	log_invocation(j, oc);
-	snprintf(reply_key, sizeof(reply_key), TF_KEY_REPLY_FMT, j->request_id);
-	int queued = 0;
-	queued += rds_append(rds, "RPUSH %s %b", reply_key, reply, strlen(reply)) == 0;
-	queued += rds_append(rds, "EXPIRE %s %d", reply_key, TF_REPLY_TTL_S) == 0;
-	queued += rds_append(rds, "XADD %s * r %b", TF_KEY_RECORDS, record, strlen(record)) == 0;
-	queued += conc_give_back(rds, j);
-	for (int i = 0; i < queued; i++) {
-		redisReply *rep = rds_reply(rds);
-		if (!rds_ok(rep))
-			log_error("publishing %s: %s", j->request_id, rep ? rep->str : rds_error(rds));
-		freeReplyObject(rep);
+static pthread_mutex_t pub_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pub_cond = PTHREAD_COND_INITIALIZER;
+static struct pub_item *pub_head, *pub_tail;
+
+/* Hands the publisher a record (NULL: only the places to give back). */
+static void publish_later(const struct job *j, char *record)
+{
+	struct pub_item *it = xcalloc(1, sizeof(*it));
+
+	it->record = record;
+	it->j = *j;
+	it->j.env = NULL;
+	it->j.payload = NULL;
+	pthread_mutex_lock(&pub_lock);
+	if (pub_tail)
+		pub_tail->next = it;
+	else
+		pub_head = it;
+	pub_tail = it;
+	pthread_cond_signal(&pub_cond);
+	pthread_mutex_unlock(&pub_lock);
+}
+
+static struct pub_item *take_published(bool *stop)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&pub_lock);
+	while (pub_head == NULL && !W.stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += POP_TIMEOUT_S;
+		pthread_cond_timedwait(&pub_cond, &pub_lock, &until);
 	}
-	free(reply);
-	free(record);
+	struct pub_item *all = pub_head;
+	pub_head = pub_tail = NULL;
+	*stop = all == NULL && W.stopping;
+	pthread_mutex_unlock(&pub_lock);
+	return all;
+}
+
+void *publisher_main(void *arg)
+{
+	(void)arg;
+	struct rds *rds = rds_open(&W.rdc);
+
+	for (bool stop = false; !stop;) {
+		struct pub_item *all = take_published(&stop);
+		int queued = 0;
+		for (struct pub_item *it = all; it; it = it->next) {
+			if (it->record)
+				queued += rds_append(rds, "XADD %s * r %b", TF_KEY_RECORDS, it->record, strlen(it->record)) == 0;
+			queued += conc_give_back(rds, &it->j);
+		}
+		for (int i = 0; i < queued; i++) {
+			redisReply *rep = rds_reply(rds);
+			if (!rds_ok(rep))
+				log_error("publishing records: %s", rep ? rep->str : rds_error(rds));
+			freeReplyObject(rep);
+		}
+		while (all) {
+			struct pub_item *next = all->next;
+			free(all->record);
+			free(all);
+			all = next;
+		}
+	}
+	rds_close(rds);
+	return NULL;
 }
 
 void outcome_begin(const struct job *j, struct outcome *oc)
@@ -110,47 +170,42 @@ void outcome_begin(const struct job *j, struct outcome *oc)
 void *dispatcher_main(void *arg)
 {
 	(void)arg;
-	struct rds *rds = rds_open(&W.rdc);
 	struct db *db = db_open(&W.dbc);
 
-	rds_set_timeout(rds, (POP_TIMEOUT_S + 5) * 1000);
+	/* A drain ends when nothing is queued or running any more (main.c waits for it). */
 	while (!W.stopping) {
-		redisReply *rep = rds_cmd(rds, "BRPOP %s %d", TF_KEY_RUN_QUEUE, POP_TIMEOUT_S);
-		if (rep == NULL) {
-			log_warn("run queue unavailable: %s", rds_error(rds));
-			sleep(1);
+		struct run_item *it = link_take(POP_TIMEOUT_S * 1000);
+		if (it == NULL)
 			continue;
-		}
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
-			freeReplyObject(rep);
-			continue;
-		}
-		struct job j;
-		char why[128];
-		int parsed = job_from_json(rep->element[1]->str, rep->element[1]->len, &j, why, sizeof(why));
-		freeReplyObject(rep);
-		if (parsed != 0) {
-			log_error("dropping a malformed job: %s", why);
-			continue;
-		}
-		if (now_ms() > j.wait_until_ms) {
+		struct job *j = link_job(it);
+		if (now_ms() > j->wait_until_ms) {
 			/* Its caller has given up; running it now would only bill for nothing. */
-			log_warn("job %s expired in the queue", j.request_id);
-			for (int i = conc_give_back(rds, &j); i > 0; i--)
-				freeReplyObject(rds_reply(rds));
-			job_free(&j);
+			log_warn("job %s expired before it could run", j->request_id);
+			link_refuse(it, "expired");
+			publish_later(j, NULL);
+			link_done(it);
 			continue;
 		}
 		struct outcome oc = { 0 };
 		struct log_lines logs = { 0 };
-		outcome_begin(&j, &oc);
-		run_job(db, &j, &oc, &logs);
-		publish(rds, &j, &oc, &logs);
+		char key[96];
+		outcome_begin(j, &oc);
+		if (run_job(db, j, &oc, &logs) != 0) {
+			/* Nothing of it ran: another runner may have the room or the runtime. */
+			link_refuse(it, jstr(oc.error, "errorMessage"));
+			link_done(it);
+			log_lines_free(&logs);
+			outcome_free(&oc);
+			continue;
+		}
+		snprintf(key, sizeof(key), "%s@%d", j->function_id, j->version);
+		link_answer(it, &oc, pool_idle(key));
+		log_invocation(j, &oc);
+		publish_later(j, record_json(j, &oc, &logs));
+		link_done(it);
 		log_lines_free(&logs);
 		outcome_free(&oc);
-		job_free(&j);
 	}
 	db_close(db);
-	rds_close(rds);
 	return NULL;
 }

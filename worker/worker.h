@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "job.h"
+#include "linebuf.h"
 #include "rds.h"
 #include "runtime.h"
 
@@ -58,12 +59,6 @@ int cgroup_pids(const struct cgroup *cg, pid_t *out, int max);
 bool cgroup_oom_killed(const struct cgroup *cg);
 void cgroup_destroy(struct cgroup *cg);
 
-/* A line-oriented reader over one pipe, bounded. */
-struct linebuf {
-	struct buf b;
-	size_t max;
-	bool overflow;
-};
 
 /* One sandbox serving one function version, one invocation at a time. */
 struct instance {
@@ -127,7 +122,12 @@ struct worker {
 	long long retry_backoff_ms;    /* before an async invocation's first retry; doubles after */
 	int requeue_after_s;           /* a Queued row no stream holds waits this long for the sweep */
 	int visibility_ms;             /* an async entry not renewed this long is taken over */
+	char link_socket[PATH_MAX];    /* the runner link for tf-api on this host */
+	char link_host[256];           /* and for the others: this address and port */
+	int link_port;
+	int drain_seconds;             /* SIGTERM: how long what runs may take to finish */
 	int64_t started_ms;
+	volatile bool draining;        /* takes nothing new; finishes what it runs */
 	volatile bool stopping;
 };
 
@@ -148,19 +148,6 @@ int seccomp_program_fd(void);
 /* sandbox.c */
 int sandbox_spawn(struct instance *in, const char *task_dir);
 
-/* frame.c */
-void linebuf_init(struct linebuf *lb, size_t max);
-void linebuf_free(struct linebuf *lb);
-/* Reads what the fd has, up to the bound; 0 on data or EAGAIN, 1 at end of file, -1 on error. */
-int linebuf_fill(struct linebuf *lb, int fd);
-/*
- * Takes the next line (without its newline) into out; false if none is whole.
- * A line longer than the bound comes out cut, with lb->overflow set.
- */
-bool linebuf_next(struct linebuf *lb, struct buf *out);
-/* Takes an unterminated last line, at end of file. */
-bool linebuf_rest(struct linebuf *lb, struct buf *out);
-int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono);
 
 /* instance.c */
 /* Starts the sandbox and checks the interpreter's version; version gets what it reported. */
@@ -204,6 +191,10 @@ void pool_stop_all(void);
 int pool_count(int *busy);
 /* {"name:v3": "instance-7", …} of the live instances; free() it. */
 char *pool_containers_json(void);
+/* The idle warm instances of key. */
+int pool_idle(const char *key);
+/* {"<fn>@<v>": idle warm instances, …}; free() it. */
+char *pool_idle_json(void);
 
 /* codetrim.c: the code cache within [worker] code_cache_mb */
 /* Holds (pin) or releases a tree while an invocation starts an instance on it. */
@@ -223,14 +214,42 @@ int codecache_get(struct db *db, const char *sha, char *path, size_t n, char *wh
 int codecache_link(const char *from, const char *to);
 void remove_tree(const char *path);
 
+/* link.c: the runner's end of the runner links (docs/invocation-path.md). */
+struct run_item;
+/* Listens on [worker] link_socket and link_host:link_port (a thread of its own). */
+void link_start(void);
+/* What a tf-api must say first: published in the registry, which only the platform reads. */
+const char *link_token(void);
+/* The next synchronous job from any link, waiting up to wait_ms; NULL when none came. */
+struct run_item *link_take(int wait_ms);
+struct job *link_job(struct run_item *it);
+/* Answers the link the job came from; idle is its version's idle warm instances now. */
+void link_answer(struct run_item *it, const struct outcome *oc, int idle);
+/* Tells the link the job was not run, so that another runner may run it. */
+void link_refuse(struct run_item *it, const char *reason);
+void link_done(struct run_item *it);
+/* Jobs queued or running that came over the links. */
+int link_in_flight(void);
+/* Tells every link how busy this runner is and what it holds warm (the heartbeat's and a drain's). */
+void link_broadcast_state(void);
+/* Closes the links (the last step of stopping). */
+void link_stop(void);
+
 /* queue.c */
 void *dispatcher_main(void *arg);
-/* Runs one job to its outcome; logs collects what the function printed. */
-void run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs);
+/* Writes records and gives back concurrency places off the invocation's path (a thread of its own). */
+void *publisher_main(void *arg);
+/*
+ * Runs one job to its outcome; logs collects what the function printed. 1 when
+ * nothing of it could start here (no such runtime, no room), the outcome a platform error.
+ */
+int run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_lines *logs);
 void outcome_begin(const struct job *j, struct outcome *oc);
 
 /* async.c: asynchronous invocations from the durable stream. */
 void *async_main(void *arg);
+/* Async consumers still running: a drain ends when they have finished what they took. */
+int async_in_flight(void);
 /* Keeps this runner's running async entries its own (called from the heartbeat). */
 void async_touch(struct rds *rds);
 /* cron.c: the leader fires the Scheduled triggers that are due. */

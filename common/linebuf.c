@@ -1,15 +1,15 @@
 /*
- * Reading and writing the runtime protocol (docs/runtime-protocol.md). The
- * instance is the untrusted side: every line it sends is bounded, and a write
- * to it never outlives the invocation's deadline.
+ * Line-oriented reading of a pipe or socket, bounded, and writing with a
+ * deadline: the runtime protocol (docs/runtime-protocol.md), where the instance
+ * is the untrusted side, and the runner link (docs/invocation-path.md).
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "linebuf.h"
 #include "timefmt.h"
-#include "worker.h"
 
 #define READ_CHUNK 65536
 
@@ -43,6 +43,26 @@ int linebuf_fill(struct linebuf *lb, int fd)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 	}
 	return 0;
+}
+
+int linebuf_read(struct linebuf *lb, int fd)
+{
+	char chunk[READ_CHUNK];
+	size_t want = lb->max - lb->b.len < sizeof(chunk) ? lb->max - lb->b.len : sizeof(chunk);
+
+	if (want == 0)
+		return 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, want);
+		if (n > 0) {
+			buf_append(&lb->b, chunk, (size_t)n);
+			return 0;
+		}
+		if (n == 0)
+			return 1;
+		if (errno != EINTR)
+			return -1;
+	}
 }
 
 static void take(struct linebuf *lb, size_t n, size_t skip, struct buf *out)
