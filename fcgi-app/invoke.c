@@ -159,7 +159,7 @@ int invoke_sync(struct req *r, struct job *j, sync_answer_fn answer, json_object
 		               "Rate exceeded: this API process holds %ld synchronous invocations in flight; retry shortly",
 		               r->app->sync_max_waiting);
 	}
-	if (runlink_choose(r, j) != 0 || admit_sync(r, j) != 0)
+	if (admit_sync(r, j) != 0)
 		return -1;
 	return runlink_park(r, j, answer, ctx);
 }

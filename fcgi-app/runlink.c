@@ -36,6 +36,7 @@
 #define IDLE_KEYS_MAX 256           /* versions a link remembers as warm there */
 #define PENDING_BUCKETS 4096
 #define SWEEP_EVERY_MS 100
+#define UNSENT_WAIT_MS 5000         /* a job no runner can take yet waits this long for one (a runner starting) */
 
 struct idle_count {
 	char key[96];  /* "<function id>@<version>" */
@@ -52,6 +53,7 @@ struct link {
 	unsigned gen;               /* counts connections: a reader serves one */
 	bool listed;                /* in the registry at the last look */
 	unsigned seen;              /* the look it was last seen in */
+	bool connect_failed;        /* the last attempt failed (the registry thread's alone) */
 	bool draining;
 	int inflight;               /* this process's jobs on it */
 	int busy, slots;            /* as the runner last said */
@@ -70,6 +72,7 @@ struct pending {
 	unsigned gen;
 	int tries;
 	int64_t deadline_mono;
+	int64_t unsent_until;  /* mono: when it stops waiting for a runner to take it */
 	struct pending *next;  /* in its bucket */
 };
 
@@ -82,6 +85,9 @@ static char my_host[256];
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pending *buckets[PENDING_BUCKETS];
 static atomic_long waiting;
+
+/* Jobs that found no runner to take them, waiting for one to be linked (under pending_lock). */
+static struct pending *unsent;
 
 /* For give-backs of invocations that never ran (under cleanup_lock). */
 static pthread_mutex_t cleanup_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -259,20 +265,6 @@ static int pick(const struct job *j, const int *skip, int nskip)
 	return best;
 }
 
-int runlink_choose(struct req *r, const struct job *j)
-{
-	pthread_mutex_lock(&links_lock);
-	int any = 0;
-	for (int i = 0; i < nlinks; i++)
-		any += usable(&links[i], j->runtime);
-	pthread_mutex_unlock(&links_lock);
-	if (any)
-		return 0;
-	r->err.retry_after = 1;
-	return tf_fail(&r->err, TF_E_UNAVAILABLE, "No runner with %s is reachable right now; try again shortly",
-	               j->runtime);
-}
-
 int runlink_park(struct req *r, struct job *j, sync_answer_fn answer_fn, json_object *ctx)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
@@ -284,6 +276,7 @@ int runlink_park(struct req *r, struct job *j, sync_answer_fn answer_fn, json_ob
 	p->ctx = ctx ? json_object_get(ctx) : NULL;
 	p->link = -1;
 	p->deadline_mono = mono_ms() + (p->j.wait_until_ms - now_ms());
+	p->unsent_until = mono_ms() + UNSENT_WAIT_MS;
 	r->parked = p;
 	r->conn = NULL;  /* the thread's connections stay with the thread */
 	atomic_fetch_add(&waiting, 1);
@@ -335,10 +328,34 @@ static int send_job(struct pending *p, int *skip, int *nskip)
 
 static void launch(struct pending *p, int *skip, int nskip)
 {
-	if (send_job(p, skip, &nskip) != 0)
-		fail(p, false, p->tries ? "No runner could take the invocation (those offered it refused or were"
-		                          " unreachable); try again shortly"
-		                        : "No runner is reachable right now; try again shortly");
+	if (send_job(p, skip, &nskip) == 0)
+		return;
+	if (p->tries == 0 && mono_ms() < p->unsent_until) {
+		/* No runner is linked yet (one starting, or the links coming back): it waits a little for one. */
+		pthread_mutex_lock(&pending_lock);
+		p->next = unsent;
+		unsent = p;
+		pthread_mutex_unlock(&pending_lock);
+		return;
+	}
+	fail(p, false, p->tries ? "No runner could take the invocation (those offered it refused or were"
+	                          " unreachable); try again shortly"
+	                        : "No runner is reachable right now; try again shortly");
+}
+
+/* Offers the waiting jobs again, after a look at the registry. */
+static void launch_unsent(void)
+{
+	pthread_mutex_lock(&pending_lock);
+	struct pending *all = unsent;
+	unsent = NULL;
+	pthread_mutex_unlock(&pending_lock);
+	while (all) {
+		struct pending *next = all->next;
+		int skip[LINK_TRIES];
+		launch(all, skip, 0);
+		all = next;
+	}
 }
 
 void runlink_launch(struct req *r)
@@ -489,12 +506,17 @@ static void *reader_main(void *arg)
 static void connect_link(int i, const char *addr, const char *token)
 {
 	int fd = link_connect(addr, LINK_CONNECT_MS, LINK_SEND_MS);
-	if (fd < 0)
-		return;
-	if (link_send(fd, LINK_HELLO, token, strlen(token), mono_ms() + LINK_SEND_MS) != 0) {
-		close(fd);
+	if (fd < 0 || link_send(fd, LINK_HELLO, token, strlen(token), mono_ms() + LINK_SEND_MS) != 0) {
+		/* Said once per failing spell, not twice a second. */
+		if (!links[i].connect_failed)
+			log_fields(TFLOG_WARN, "cannot link to a runner", "runner", links[i].id, "address", addr, "error",
+			           strerror(errno), NULL);
+		links[i].connect_failed = true;
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
+	links[i].connect_failed = false;
 	pthread_mutex_lock(&links_lock);
 	struct link *l = &links[i];
 	l->fd = fd;
@@ -613,6 +635,7 @@ static void *registry_main(void *arg)
 			refresh(rds);
 			last_refresh = mono_ms();
 		}
+		launch_unsent();
 		int64_t now = mono_ms();
 		for (struct pending *p = pending_take_all(overdue, &now), *next; p; p = next) {
 			next = p->next;

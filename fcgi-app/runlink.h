@@ -21,14 +21,10 @@ typedef int (*sync_answer_fn)(struct req *r, const struct job *j, const struct o
 /* Starts the thread that follows the registry and keeps a link to every live runner. */
 void runlink_start(const struct app *app);
 /*
- * Chooses the runner for j (its function version and runtime), before anything
- * is counted: -1 with r->err set when no runner can take it.
- */
-int runlink_choose(struct req *r, const struct job *j);
-/*
  * Parks r on the job: takes the job (its env and payload; *j is left empty) and
  * ctx (a reference), and returns REQ_PARKED for the handler to return. The job
- * is sent when dispatch has let go of the request (runlink_launch).
+ * is sent when dispatch has let go of the request (runlink_launch); when no
+ * runner is linked it waits a few seconds for one before the caller hears 503.
  */
 int runlink_park(struct req *r, struct job *j, sync_answer_fn answer, json_object *ctx);
 /* Sends a parked request's job; from here the request belongs to its link. */

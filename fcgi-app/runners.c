@@ -1,5 +1,6 @@
 /*
- * Runner nodes, cluster-wide: what each tf-worker reports in its heartbeat.
+ * Runner nodes, cluster-wide: what each tf-worker reports in its heartbeat
+ * (its link's port, its instances by function version across every tenant).
  * Only the operator tenant's Admins and Viewers see them.
  */
 #include <stdio.h>
@@ -55,14 +56,18 @@ static json_object *runner_json(struct req *r, const struct db_rows *rows, size_
 
 	jadd_str(o, "nodeId", id);
 	jadd_str(o, "hostname", db_val(rows, i, 1));
-	json_object_object_add(o, "port", NULL);  /* runners take work from Redis; they listen on no port */
+	/* The TCP port of its runner link (tf-api on other hosts reaches it there). */
+	const char *port = field(h, "port");
+	json_object_object_add(o, "port", port ? json_object_new_int(atoi(port)) : NULL);
 	json_object *health = json_object_new_object();
 	jadd_bool(health, "isHealthy", alive);
 	jadd_double(health, "cpuUsage", fnum(h, "cpuUsage"), 1);
 	jadd_double(health, "memoryUsage", fnum(h, "memoryUsage"), 1);
 	jadd_int(health, "activeContainers", (long long)fnum(h, "instances"));
 	if (detail)
-		jadd_int(health, "queuedInvocations", (long long)fnum(h, "busy"));
+		jadd_int(health, "queuedInvocations", (long long)fnum(h, "queued"));
+	/* Beyond the spec: a runner stopping takes no new work while it finishes what it runs. */
+	jadd_bool(health, "draining", alive && fnum(h, "draining") == 1);
 	json_object_object_add(o, "health", health);
 	jadd_str(o, "runtimes", db_val(rows, i, 2));
 	if (detail) {

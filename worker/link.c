@@ -379,6 +379,14 @@ void link_done(struct run_item *it)
 	atomic_fetch_sub(&running, 1);
 }
 
+int link_queued(void)
+{
+	pthread_mutex_lock(&q_lock);
+	int n = q_len;
+	pthread_mutex_unlock(&q_lock);
+	return n;
+}
+
 int link_in_flight(void)
 {
 	pthread_mutex_lock(&q_lock);

@@ -138,9 +138,9 @@ static void heartbeat(struct rds *rds, struct db *db, const char *runtimes)
 	rds_append(rds,
 	           "HSET %s runtimes %s hostname %s startedMs %s heartbeatMs %s instances %d busy %d maxInstances %d"
 	           " cpuUsage %s memoryUsage %s memoryMB %s cores %s containers %s linkSocket %s linkHost %s"
-	           " port %d token %s draining %d",
+	           " port %d token %s draining %d queued %d",
 	           key, runtimes, W.hostname, started, now, live, busy, W.max_instances, cpu, mem, memtotal, cores,
-	           containers, W.link_socket, W.link_host, W.link_port, link_token(), W.draining ? 1 : 0);
+	           containers, W.link_socket, W.link_host, W.link_port, link_token(), W.draining ? 1 : 0, link_queued());
 	free(containers);
 	rds_append(rds, "PEXPIRE %s %d", key, TF_RUNNER_ALIVE_MS * 4);
 	rds_append(rds, "ZADD %s %s %s", TF_KEY_RUNNERS, now, W.id);

@@ -228,6 +228,8 @@ void link_answer(struct run_item *it, const struct outcome *oc, int idle);
 /* Tells the link the job was not run, so that another runner may run it. */
 void link_refuse(struct run_item *it, const char *reason);
 void link_done(struct run_item *it);
+/* Jobs waiting for a dispatcher. */
+int link_queued(void);
 /* Jobs queued or running that came over the links. */
 int link_in_flight(void);
 /* Tells every link how busy this runner is and what it holds warm (the heartbeat's and a drain's). */

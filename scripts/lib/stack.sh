@@ -1,6 +1,7 @@
 # The one launcher of a TauFunctions stack, used by scripts/up, scripts/test and
-# scripts/bench: MariaDB, Redis, tf-api, tf-worker and nginx, all private to one state
-# directory (sockets, data, logs, pid files), nginx on 127.0.0.1:PORT.
+# scripts/bench: MariaDB, Redis, tf-api, TF_RUNNERS tf-worker runners (1 by default) and
+# nginx, all private to one state directory (sockets, data, logs, pid files), nginx on
+# 127.0.0.1:PORT.
 # shellcheck shell=bash
 
 STACK_PROCS=(nginx tf-worker tf-api redis mysql)
@@ -191,6 +192,7 @@ stack_start() { # dir port [https-port]
 		>>"$dir/log/tf-api.log" 2>&1 || die "migrations or the first Admin failed; see $dir/log/tf-api.log"
 	start_daemon "$dir" tf-api "$TF_BUILD/fcgi-app/tf-api"
 	start_daemon "$dir" tf-worker "$TF_BUILD/worker/tf-worker"
+	start_runners "$dir" "${TF_RUNNERS:-1}"
 	start_nginx "$dir" "$port" "$https"
 	if ! wait_for 90 healthy "$port"; then
 		stack_logs "$dir"
@@ -224,17 +226,41 @@ start_worker() { # dir
 	start_daemon "$1" tf-worker "$TF_BUILD/worker/tf-worker"
 }
 
-# A second runner on the same stack (its own id, directory and sandbox uids), as
-# another node of a cluster would be; stopped with kill_one DIR tf-worker-b.
-start_second_worker() { # dir
-	local dir=$1 hash base wdir
+# Another runner on the same stack, as another node of a cluster would be: its own id,
+# directory (code cache, link socket), cgroup subtree (named by its id) and range of
+# sandbox uids (256 each below the stack's base + 2048, so up to 8 runners; "b" has the
+# range above). Its pid file is run/tf-worker-SUFFIX.pid.
+start_runner() { # dir suffix uid-offset
+	local dir=$1 suffix=$2 hash base wdir
 	hash=$(dir_hash "$dir")
 	base=$(awk -F' *= *' '/^uid_base/ {print $2}' "$dir/taufunctions.conf")
-	wdir="$(awk -F' *= *' '/^dir = / {print $2}' "$dir/taufunctions.conf")-b"
+	wdir="$(awk -F' *= *' '/^dir = / {print $2}' "$dir/taufunctions.conf")-$suffix"
 	mkdir -p "$wdir"
 	chmod 0711 "$wdir"
-	TF_WORKER_ID="runner-$hash-b" TF_WORKER_DIR="$wdir" TF_SANDBOX_UID_BASE=$((base + 2048)) \
-		start_daemon "$dir" tf-worker-b "$TF_BUILD/worker/tf-worker"
+	TF_WORKER_ID="runner-$hash-$suffix" TF_WORKER_DIR="$wdir" TF_SANDBOX_UID_BASE=$((base + $3)) \
+		start_daemon "$dir" "tf-worker-$suffix" "$TF_BUILD/worker/tf-worker"
+}
+
+# Runners 2..N beside the first (tf-worker-2 …), each its own node; N is at most 8.
+start_runners() { # dir n
+	local k
+	[ "$2" -le 8 ] || die "at most 8 runners on one machine (each has 256 sandbox uids of the stack's 2048)"
+	for ((k = 2; k <= $2; k++)); do start_runner "$1" "$k" $((256 * (k - 1))); done
+}
+
+# The runners started by start_runners, stopped (SIGTERM: each drains first).
+stop_runners() { # dir
+	local f
+	for f in "$1"/run/tf-worker-[0-9]*.pid; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		stop_one "$1" "${f%.pid}"
+	done
+}
+
+# A second runner; stopped with kill_one DIR tf-worker-b.
+start_second_worker() { # dir
+	start_runner "$1" b 2048
 }
 
 # For failover tests: kills whichever worker holds the cluster's leader lock.
@@ -250,6 +276,7 @@ kill_leader() { # dir
 
 stack_stop() { # dir
 	local p
+	stop_runners "$1"
 	for p in tf-worker-b "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
 }
 
@@ -257,5 +284,5 @@ stack_stop() { # dir
 stack_forget() { # dir
 	local hash
 	hash=$(dir_hash "$1")
-	rm -rf "$TF_OUTSIDE_DIR/worker-$hash" "$TF_OUTSIDE_DIR/worker-$hash-b" "$TF_OUTSIDE_DIR/front-$hash"
+	rm -rf "$TF_OUTSIDE_DIR/worker-$hash" "$TF_OUTSIDE_DIR/worker-$hash"-* "$TF_OUTSIDE_DIR/front-$hash"
 }
