@@ -143,7 +143,8 @@ start_nginx() { # dir port [https-port]
 	local dir=$1 port=$2 https=${3:-} front
 	alive "$dir" nginx && return 0
 	front=$(front_dir "$dir")
-	rm -f "$dir/nginx/taufunctions-tls.conf"
+	# A fresh nginx serves the one tf-api stack_start runs; start_second_api adds others.
+	rm -f "$dir/nginx/taufunctions-tls.conf" "$dir/nginx"/taufunctions-upstream*.conf
 	if [ -n "$https" ]; then
 		tls_cert "$dir"
 		cat >"$dir/nginx/taufunctions-tls.conf" <<-TLS
@@ -263,6 +264,73 @@ start_second_worker() { # dir
 	start_runner "$1" b 2048
 }
 
+# Per-request lines a tf-api process has logged (fcgi-app/dispatch.c writes one per request).
+request_lines() { # dir name
+	local n
+	n=$(grep -c '"msg":"request"' "$1/log/$2.log" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# The port of the stack's plain-HTTP listener, from its nginx server block.
+stack_port() { # dir
+	sed -n 's/^ *listen 127\.0\.0\.1:\([0-9]*\);$/\1/p' "$1/nginx/taufunctions.conf" | head -n 1
+}
+
+# Makes nginx read its configuration again, and waits until the workers that had the
+# old one are gone (each finishes its requests first), so that every worker left
+# sends requests to the upstream servers the configuration now lists.
+reload_nginx() { # dir
+	local dir=$1 master old p n=300
+	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -t >"$dir/log/nginx-check.log" 2>&1 ||
+		die "nginx rejects its configuration; see $dir/log/nginx-check.log"
+	master=$(pid_of "$dir" nginx) || die "nginx does not run in $dir"
+	old=$(pgrep -P "$master" || true)
+	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -s reload >>"$dir/log/nginx-error.log" 2>&1 ||
+		die "nginx did not reload; see $dir/log/nginx-error.log"
+	for p in $old; do
+		while kill -0 "$p" 2>/dev/null; do
+			[ $n -gt 0 ] || die "nginx's old worker $p still runs 30 s after the reload"
+			sleep 0.1
+			n=$((n - 1))
+		done
+	done
+}
+
+# A second tf-api on the same stack (its own FastCGI socket, pid file and log), which
+# nginx's upstream tf_api then lists beside the first, as a second API host would be.
+# Returns once requests through nginx have reached both processes.
+start_second_api() { # dir
+	local dir=$1 front port a b n=100
+	front=$(front_dir "$dir")
+	if ! alive "$dir" tf-api-b; then
+		rm -f "$front/tf-api-b.sock"
+		TF_API_SOCKET="$front/tf-api-b.sock" start_daemon "$dir" tf-api-b "$TF_BUILD/fcgi-app/tf-api"
+		wait_for 30 test -S "$front/tf-api-b.sock" || die "tf-api-b did not open its socket; see $dir/log/tf-api-b.log"
+	fi
+	printf '# Written by scripts/lib/stack.sh start_second_api; stop_second_api removes it.\nserver unix:%s;\n' \
+		"$front/tf-api-b.sock" >"$dir/nginx/taufunctions-upstream-b.conf"
+	reload_nginx "$dir"
+	port=$(stack_port "$dir")
+	a=$(request_lines "$dir" tf-api)
+	b=$(request_lines "$dir" tf-api-b)
+	while [ "$(request_lines "$dir" tf-api)" -le "$a" ] || [ "$(request_lines "$dir" tf-api-b)" -le "$b" ]; do
+		[ $n -gt 0 ] || die "requests through nginx do not reach both tf-api processes; see $dir/log/tf-api-b.log"
+		curl -sS -o /dev/null "http://127.0.0.1:$port/health" || true
+		sleep 0.05
+		n=$((n - 1))
+	done
+}
+
+# Takes the second tf-api out of nginx's upstream, then stops it: no request is sent
+# to it once it is gone.
+stop_second_api() { # dir
+	local dir=$1
+	rm -f "$dir/nginx/taufunctions-upstream-b.conf"
+	alive "$dir" nginx && reload_nginx "$dir"
+	stop_one "$dir" tf-api-b
+	rm -f "$(front_dir "$dir")/tf-api-b.sock"
+}
+
 # For failover tests: kills whichever worker holds the cluster's leader lock.
 kill_leader() { # dir
 	local dir=$1 id
@@ -277,7 +345,8 @@ kill_leader() { # dir
 stack_stop() { # dir
 	local p
 	stop_runners "$1"
-	for p in tf-worker-b "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
+	for p in tf-worker-b tf-api-b "${STACK_PROCS[@]}"; do stop_one "$1" "$p"; done
+	rm -f "$1/nginx"/taufunctions-upstream*.conf "$(front_dir "$1")/tf-api-b.sock"
 }
 
 # After stack_stop, for a stack that goes away: what it kept outside its directory.

@@ -581,7 +581,7 @@ static const struct suite *const suites[] = {
 	&suite_tau_isolation, &suite_tau_limits, &suite_sandbox,
 	&suite_platform_accounts, &suite_platform_functions, &suite_platform_roles, &suite_platform_ops,
 	&suite_limits, &suite_engine, &suite_records, &suite_walls, &suite_fairness, &suite_packages, &suite_input, &suite_http_edges, &suite_runtime_py312, &suite_storage, &suite_tenant_walls, &suite_frontdoor, &suite_tls_limits, &suite_triggers, &suite_deployments,
-	&suite_runners, &suite_faults, &suite_async, &suite_outcomes,  /* last: they stop and start parts of the stack */
+	&suite_two_api, &suite_runners, &suite_faults, &suite_async, &suite_outcomes,  /* last: they stop and start parts of the stack */
 };
 
 int main(void)

@@ -33,7 +33,7 @@ extern const struct suite suite_tau_account, suite_tau_functions, suite_tau_invo
 	suite_tau_errors, suite_tau_isolation, suite_tau_limits, suite_sandbox, suite_faults,
 	suite_platform_accounts, suite_platform_functions, suite_platform_roles, suite_platform_ops, suite_limits,
 	suite_engine,
-	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges, suite_runtime_py312, suite_storage, suite_tenant_walls, suite_triggers, suite_deployments, suite_frontdoor, suite_tls_limits, suite_runners;
+	suite_async, suite_newcomer, suite_records, suite_walls, suite_fairness, suite_outcomes, suite_packages, suite_input, suite_http_edges, suite_runtime_py312, suite_storage, suite_tenant_walls, suite_triggers, suite_deployments, suite_frontdoor, suite_tls_limits, suite_runners, suite_two_api;
 
 /* The failure of the running test, set by CHECK. */
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
