@@ -129,8 +129,9 @@ static void the_runners_api_shows_every_runner_with_real_values(void)
 	char admin[1024], id[64], q[256], holder[80];
 
 	CHECK(admin_token(admin), "admin login");
-	CHECK(healthy_runners(admin, 3) >= 3, "three runners");
-	CHECK(fn_id_of(admin, "affine", id), "the function of the affinity test");
+	CHECK(three_runners(admin), "three runners");
+	CHECK(platform_fn(admin, "listed", HELLO), "function");
+	CHECK(fn_id_of(admin, "listed", id), "id");
 	struct resp *r = http("GET", V1 "/runners", admin, NULL);
 	CHECK_STATUS(r, 200);
 	json_object *list = jp(r->json, "runners");
@@ -148,15 +149,22 @@ static void the_runners_api_shows_every_runner_with_real_values(void)
 		      json_object_to_json_string(o));
 	}
 	CHECK(live >= 3, "%d healthy runners", live);
-	/* The runner that ran the function lists its instance as "affine:v1". */
+	/* The runner that ran the function lists its instance as "listed:v1" (from its next heartbeat). */
+	CHECK_STATUS(http("POST", V1 "/functions/listed/invoke", admin, "{}"), 200);
 	snprintf(q, sizeof(q), "SELECT runner_id FROM invocations WHERE function_id = '%s' ORDER BY started_at DESC LIMIT 1",
 	         id);
-	CHECK(stack_sql_text(q, holder, sizeof(holder))[0], "no invocation recorded");
-	r = httpf("GET", admin, NULL, V1 "/runners/%s", holder);
+	json_object *containers = NULL, *inst = NULL;
+	for (int i = 0; i < 80 && inst == NULL; i++) {
+		sleep_ms(100);
+		if (!stack_sql_text(q, holder, sizeof(holder))[0])
+			continue;
+		r = httpf("GET", admin, NULL, V1 "/runners/%s", holder);
+		containers = jp(r->json, "activeContainers");
+		if (!containers || !json_object_object_get_ex(containers, "listed:v1", &inst))
+			inst = NULL;
+	}
 	CHECK_STATUS(r, 200);
-	json_object *containers = jp(r->json, "activeContainers"), *inst = NULL;
-	CHECK(containers && json_object_object_get_ex(containers, "affine:v1", &inst) &&
-	      strncmp(json_object_get_string(inst), "instance-", 9) == 0, "%s", r->body);
+	CHECK(inst && strncmp(json_object_get_string(inst), "instance-", 9) == 0, "%s", r->body);
 	CHECK(jpi(r->json, "resources.totalCpuCores", 0) > 0 && jpi(r->json, "resources.totalMemoryMB", 0) > 0 &&
 	      jpi(r->json, "resources.maxContainers", 0) > 0, "%s", r->body);
 	CHECK(jpi(r->json, "metrics.totalInvocations", 0) > 0 && jp(r->json, "health.queuedInvocations"), "%s", r->body);
@@ -194,7 +202,7 @@ static void a_runner_stopped_with_sigterm_drains(void)
 	long statuses[DRAIN_CALLS];
 
 	CHECK(admin_token(admin), "admin login");
-	CHECK(healthy_runners(admin, 3) >= 3, "three runners");
+	CHECK(three_runners(admin), "three runners");
 	CHECK(platform_fn(admin, "drained", SLEEPER), "function");
 	struct burst *b = burst_start(V1 "/functions/drained/invoke", admin, "{\"payload\":{\"s\":2}}", DRAIN_CALLS);
 	sleep_ms(700);
@@ -248,7 +256,8 @@ static void a_runner_killed_under_load_loses_nothing_accepted(void)
 	char *bodies[KILL_SYNC];
 
 	CHECK(admin_token(admin), "admin login");
-	CHECK(healthy_runners(admin, 2) >= 2, "runners 1 and 2");
+	CHECK(stack_ctl("start_runners", "2") == 0 && healthy_runners(admin, 2) >= 2, "runners 1 and 2");
+	sleep_ms(1500);
 	CHECK(platform_fn(admin, "victim", SLEEPER), "function");
 	CHECK_STATUS(http("PUT", V1 "/functions/victim", admin, "{\"timeout\":20}"), 200);
 	for (int i = 0; i < KILL_ASYNC; i++) {
