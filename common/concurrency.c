@@ -37,7 +37,7 @@ int conc_take(struct rds *rds, const struct job *j, int64_t until_ms)
 		return 1;
 	conc_key(j->function_id, key, sizeof(key));
 	conc_tenant_key(j->tenant, tkey, sizeof(tkey));
-	redisReply *rep = rds_cmd(rds, "EVAL %s 2 %s %s %d %lld %lld %s %d", TAKE, key, tkey, j->reserved_concurrency,
+	redisReply *rep = rds_eval(rds, TAKE, "2 %s %s %d %lld %lld %s %d", key, tkey, j->reserved_concurrency,
 	                          (long long)now_ms(), (long long)until_ms, j->request_id, j->account_concurrency);
 	long long n = rds_ok(rep) ? rds_int(rep, -1) : -1;
 	freeReplyObject(rep);

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include <openssl/sha.h>
+#include <pthread.h>
+
 #include "log.h"
 #include "num.h"
 #include "rds.h"
@@ -95,6 +98,59 @@ redisReply *rds_cmdargv(struct rds *r, int argc, const char **argv, const size_t
 	if (ensure(r) != 0)
 		return NULL;
 	return checked(r, redisCommandArgv(r->ctx, argc, argv, lens));
+}
+
+#define RDS_SCRIPTS_MAX 16
+
+/* The SHA-1 of each script text (by address: the scripts are constants), computed once. */
+static const char *script_sha(const char *script)
+{
+	static struct { const char *script; char sha[41]; } known[RDS_SCRIPTS_MAX];
+	static int n;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *sha = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n && sha == NULL; i++)
+		if (known[i].script == script)
+			sha = known[i].sha;
+	if (sha == NULL && n < RDS_SCRIPTS_MAX) {
+		unsigned char d[SHA_DIGEST_LENGTH];
+		SHA1((const unsigned char *)script, strlen(script), d);
+		for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+			snprintf(known[n].sha + 2 * i, 3, "%02x", d[i]);
+		known[n].script = script;
+		sha = known[n++].sha;
+	}
+	pthread_mutex_unlock(&lock);
+	return sha;
+}
+
+redisReply *rds_eval(struct rds *r, const char *script, const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap, again;
+	const char *sha = script_sha(script);
+
+	if (sha == NULL || snprintf(cmd, sizeof(cmd), "EVALSHA %s %s", sha, fmt) >= (int)sizeof(cmd))
+		fatal("rds_eval: too many scripts, or a format too long");
+	if (ensure(r) != 0)
+		return NULL;
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	redisReply *rep = checked(r, redisvCommand(r->ctx, cmd, ap));
+	if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+		/* Redis restarted (or flushed its scripts): loaded again, then run. */
+		freeReplyObject(rep);
+		rep = checked(r, redisCommand(r->ctx, "SCRIPT LOAD %s", script));
+		if (rep && rep->type != REDIS_REPLY_ERROR) {
+			freeReplyObject(rep);
+			rep = checked(r, redisvCommand(r->ctx, cmd, again));
+		}
+	}
+	va_end(again);
+	va_end(ap);
+	return rep;
 }
 
 int rds_append(struct rds *r, const char *fmt, ...)

@@ -23,6 +23,12 @@ void rds_close(struct rds *r);
 /* Returns the reply (free with freeReplyObject) or NULL on a connection error. */
 redisReply *rds_cmd(struct rds *r, const char *fmt, ...);
 redisReply *rds_cmdargv(struct rds *r, int argc, const char **argv, const size_t *lens);
+/*
+ * Runs a Lua script by its digest (EVALSHA: the text travels and is hashed only
+ * when Redis does not know it yet). script must be a constant; fmt is what
+ * follows it, as for rds_cmd: "2 %s %s %d".
+ */
+redisReply *rds_eval(struct rds *r, const char *script, const char *fmt, ...);
 /* Pipelining: queue commands, then read their replies in order. */
 int rds_append(struct rds *r, const char *fmt, ...);
 redisReply *rds_reply(struct rds *r);

@@ -84,7 +84,7 @@ static int admit_sync(struct req *r, const struct job *j)
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
 	/* The places are held until the latest the job can end: started at wait_until, then init and timeout. */
-	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 3 %s %s %s %s %s %d %lld %lld %s %d", ADMIT_SYNC,
+	redisReply *rep = rds_eval(r->conn->rds, ADMIT_SYNC, "3 %s %s %s %s %s %d %lld %lld %s %d",
 	                          key, conc, tconc, limit, ttl, j->reserved_concurrency, (long long)now_ms(),
 	                          (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
 	                          j->request_id, j->account_concurrency);
@@ -189,7 +189,7 @@ static int async_admit(struct req *r, const struct job *j)
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
 	snprintf(fn_max, sizeof(fn_max), "%lld", r->app->async_max_depth_function);
 	snprintf(all_max, sizeof(all_max), "%lld", r->app->async_max_depth);
-	redisReply *rep = rds_cmd(r->conn->rds, "EVAL %s 2 %s %s %s %s %s %s %s", ASYNC_ADMIT, key, TF_KEY_ASYNC_DEPTH,
+	redisReply *rep = rds_eval(r->conn->rds, ASYNC_ADMIT, "2 %s %s %s %s %s %s %s", key, TF_KEY_ASYNC_DEPTH,
 	                          limit, ttl, j->function_id, fn_max, all_max);
 	if (!rds_ok(rep)) {
 		freeReplyObject(rep);
