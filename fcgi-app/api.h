@@ -90,6 +90,14 @@ struct conn {
 	struct rds *rds;
 };
 
+/* A request's rate-limit window, counted at once or with its invocation's admission. */
+struct rate_hold {
+	char key[TF_MAX_PARAM + 256];
+	long long limit, now, reset;  /* reset and now: seconds */
+	int window_s;
+	bool pending;                 /* not counted yet */
+};
+
 struct req {
 	const struct app *app;
 	struct conn *conn;
@@ -115,6 +123,7 @@ struct req {
 	struct buf headers;      /* extra "Name: value\r\n" lines */
 	char request_id[40];     /* the invocation it made, for its log line, or "" */
 	struct pending *parked;  /* set while its answer is awaited from a runner */
+	struct rate_hold rate;
 };
 
 /* router.c */
@@ -165,7 +174,16 @@ const char *role_name(unsigned role);
 int bootstrap_admin(const struct app *app, const char *out_path, const char *base_url);
 
 /* ratelimit.c */
+/*
+ * The route's per-identity limit: counted now, or (the invoke class) left
+ * pending for the invocation's admission script to count (ratelimit_counted);
+ * whatever has a side effect first calls ratelimit_settle.
+ */
 int ratelimit_check(struct req *r);
+/* Counts a pending limit now: -1 with r->err set past it. */
+int ratelimit_settle(struct req *r);
+/* A pending limit counted elsewhere, n its count: the headers, and -1 past it. */
+int ratelimit_counted(struct req *r, long long n);
 
 /* migrate.c */
 int migrate_run(const struct config *cfg);

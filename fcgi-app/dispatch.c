@@ -257,6 +257,8 @@ bool dispatch(const struct app *app, struct conn *conn, FCGX_Request *fr)
 	} else {
 		rc = run_route(r);
 	}
+	if (rc != REQ_PARKED && r->rate.pending)
+		ratelimit_settle(r);  /* a request that failed before its admission still counts */
 	if (rc == REQ_PARKED) {
 		/* The handler has let go of it: from here it belongs to its runner link. */
 		runlink_launch(r);

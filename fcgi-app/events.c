@@ -94,7 +94,8 @@ int platform_events_publish(struct req *r)
 	json_object *body = NULL, *answers = NULL;
 	int rc = -1;
 
-	if (req_json(r, &body) != 0)
+	/* Counted before anything is queued (the invoke class's count is otherwise left to an admission). */
+	if (ratelimit_settle(r) != 0 || req_json(r, &body) != 0)
 		goto out;
 	json_object *batch = jget(body, "events");
 	if (batch == NULL) {

@@ -36,12 +36,12 @@
 #define QUOTA_TTL_S (2 * 24 * 3600)
 #define ASYNC_RETRY_AFTER_S 5
 
-/* Lua: takes one from today's quota (KEYS[1], kept TTL seconds) unless LIMIT < 0; -1 when spent. */
-#define QUOTA_LUA(LIMIT, TTL)                                                                  \
+/* Lua: takes one from today's quota (KEYS[1], kept TTL seconds) unless LIMIT < 0; returns SPENT when spent. */
+#define QUOTA_LUA(LIMIT, TTL, SPENT)                                                           \
 	"local n = redis.call('INCR', KEYS[1]) "                                                    \
 	"if n == 1 then redis.call('EXPIRE', KEYS[1], " TTL ") end "                                \
 	"local limit = tonumber(" LIMIT ") "                                                        \
-	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return -1 end "
+	"if limit >= 0 and n > limit then redis.call('DECR', KEYS[1]) return " SPENT " end "
 
 /*
  * Refuses past the function's reserved concurrency (-2) or the tenant's account
@@ -50,12 +50,17 @@
  * path. A refused invocation costs no quota.
  */
 static const char ADMIT_SYNC[] =
-	TF_CONC_FULL_LUA("KEYS[2]", "ARGV[3]", "ARGV[4]")
-	TF_ACCOUNT_FULL_LUA("KEYS[3]", "ARGV[7]", "ARGV[4]")
-	QUOTA_LUA("ARGV[1]", "ARGV[2]")
+	/* The request's rate-limit window first (KEYS[4], unless ARGV[8] < 0): refused past it, -5. */
+	"local rate = 0 "
+	"if tonumber(ARGV[8]) >= 0 then rate = redis.call('INCR', KEYS[4]) "
+	"if rate == 1 then redis.call('EXPIRE', KEYS[4], ARGV[9]) end "
+	"if rate > tonumber(ARGV[8]) then return {-5, rate} end end "
+	TF_PLACES_FULL_LUA("reserved", "KEYS[2]", "ARGV[3]", "ARGV[4]", "{-2, rate}")
+	TF_PLACES_FULL_LUA("account", "KEYS[3]", "ARGV[7]", "ARGV[4]", "{-4, rate}")
+	QUOTA_LUA("ARGV[1]", "ARGV[2]", "{-1, rate}")
 	TF_CONC_TAKE_LUA("KEYS[2]", "ARGV[4]", "ARGV[5]", "ARGV[6]")
 	TF_ACCOUNT_TAKE_LUA("KEYS[3]", "ARGV[4]", "ARGV[5]", "ARGV[6]")
-	"return n";
+	"return {n, rate}";
 
 /* The answer when the quota script said today's invocations are spent. */
 static int quota_spent(struct req *r, const struct plan_limits *limits)
@@ -84,18 +89,23 @@ static int admit_sync(struct req *r, const struct job *j)
 	snprintf(limit, sizeof(limit), "%lld", limits ? limits->invocations_per_day : -1LL);
 	snprintf(ttl, sizeof(ttl), "%d", QUOTA_TTL_S);
 	/* The places are held until the latest the job can end: started at wait_until, then init and timeout. */
-	redisReply *rep = rds_eval(r->conn->rds, ADMIT_SYNC, "3 %s %s %s %s %s %d %lld %lld %s %d",
-	                          key, conc, tconc, limit, ttl, j->reserved_concurrency, (long long)now_ms(),
-	                          (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
-	                          j->request_id, j->account_concurrency);
-	if (!rds_ok(rep)) {
+	const struct rate_hold *rate = &r->rate;
+	redisReply *rep = rds_eval(r->conn->rds, ADMIT_SYNC, "4 %s %s %s %s %s %s %d %lld %lld %s %d %lld %d", key, conc,
+	                           tconc, rate->pending ? rate->key : key, limit, ttl, j->reserved_concurrency,
+	                           (long long)now_ms(),
+	                           (long long)(j->wait_until_ms + (int64_t)j->timeout_s * 1000 + TF_INIT_TIMEOUT_MS),
+	                           j->request_id, j->account_concurrency, rate->pending ? rate->limit : -1LL,
+	                           2 * rate->window_s);
+	if (!rds_ok(rep) || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
 		if (rep)
-			log_error("quota script: %s", rep->str);
+			log_error("admission script: %s", rep->str ? rep->str : "not a pair");
 		freeReplyObject(rep);
 		return req_redis_fail(r, "admission");
 	}
-	long long n = rds_int(rep, -1);
+	long long n = rds_int(rep->element[0], -1), counted = rds_int(rep->element[1], 0);
 	freeReplyObject(rep);
+	if (ratelimit_counted(r, counted) != 0)
+		return -1;
 	if (n == -2 || n == -4) {
 		conc_record_throttle(r->conn->rds, j->tenant, j->function_id);
 		r->err.retry_after = 1;
@@ -174,7 +184,7 @@ static const char ASYNC_ADMIT[] =
 	"local all = tonumber(redis.call('HGET', KEYS[2], '*') or '0') "
 	"if fn >= tonumber(ARGV[4]) then return -2 end "
 	"if all >= tonumber(ARGV[5]) then return -3 end "
-	QUOTA_LUA("ARGV[1]", "ARGV[2]")
+	QUOTA_LUA("ARGV[1]", "ARGV[2]", "-1")
 	"redis.call('HINCRBY', KEYS[2], ARGV[3], 1) "
 	"redis.call('HINCRBY', KEYS[2], '*', 1) "
 	"return n";
@@ -297,7 +307,7 @@ static int async_accept(struct req *r, struct job *j, const char *idem)
 {
 	struct db *db = r->conn->db;
 
-	if (runtimes_check(r, j->runtime, true) != 0)
+	if (ratelimit_settle(r) != 0 || runtimes_check(r, j->runtime, true) != 0)
 		return -1;
 	uuid_v4(j->request_id);
 	snprintf(j->trace_id, sizeof(j->trace_id), "%s", r->trace_id);
@@ -716,7 +726,7 @@ int platform_functions_invoke(struct req *r)
 	const char *type = jstr(body, "invocationType") ? jstr(body, "invocationType") : "RequestResponse";
 	if (strcmp(type, "DryRun") == 0)
 		/* Everything an invocation would check, and nothing run: Lambda answers 204. */
-		rc = runtimes_check(r, j.runtime, false) == 0 ? req_reply(r, 204, NULL) : -1;
+		rc = ratelimit_settle(r) == 0 && runtimes_check(r, j.runtime, false) == 0 ? req_reply(r, 204, NULL) : -1;
 	else if (strcmp(type, "Event") == 0)
 		rc = invoke_async(r, &j);
 	else

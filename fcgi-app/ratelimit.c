@@ -47,17 +47,34 @@ void ratelimit_init(const struct config *cfg)
 		                              1000000000);
 }
 
+/* The headers of a counted request, and 429 past the limit: n is its count in the window. */
+static int apply(struct req *r, long long n)
+{
+	const struct rate_hold *h = &r->rate;
+	long long left = h->reset - h->now > 0 ? h->reset - h->now : 1;
+
+	req_add_header(r, "X-RateLimit-Limit", "%lld", h->limit);
+	req_add_header(r, "X-RateLimit-Remaining", "%lld", n >= h->limit ? 0 : h->limit - n);
+	req_add_header(r, "X-RateLimit-Reset", "%lld", h->reset);
+	if (n <= h->limit)
+		return 0;
+	r->err.retry_after = (int)left;
+	return tf_fail(&r->err, TF_E_RATE_LIMIT, "Rate limit of %lld requests per %s exceeded; try again in %lld s",
+	               h->limit, h->window_s == HOUR_S ? "hour from one address" : "minute", left);
+}
+
 int ratelimit_check(struct req *r)
 {
 	const struct rate_class *c = NULL;
-	char key[TF_MAX_PARAM + 256];
+	struct rate_hold *h = &r->rate;
 
 	for (size_t i = 0; i < TF_ARRAY_LEN(classes) && c == NULL; i++)
 		if (strcmp(classes[i].name, r->route->rate_class) == 0)
 			c = &classes[i];
 	if (c == NULL)
 		return 0;
-	long long now = now_ms() / 1000, window = now - now % c->window_s;
+	h->now = now_ms() / 1000;
+	long long window = h->now - h->now % c->window_s;
 	char ident[TF_MAX_PARAM + 80];
 	const char *addr = req_header(r, "REMOTE_ADDR");
 	if (c->by == RATE_FUNCTION && r->nparams > 0)
@@ -66,10 +83,24 @@ int ratelimit_check(struct req *r)
 		snprintf(ident, sizeof(ident), "addr:%.64s", addr ? addr : "-");
 	else
 		snprintf(ident, sizeof(ident), "%s", r->who.principal);
-	snprintf(key, sizeof(key), TF_KEY_RATE_FMT, c->name, ident, window);
+	snprintf(h->key, sizeof(h->key), TF_KEY_RATE_FMT, c->name, ident, window);
+	h->limit = c->limit;
+	h->window_s = c->window_s;
+	h->reset = window + c->window_s;
+	h->pending = true;
+	/* An invocation counts it in its admission script: one round trip fewer on its path. */
+	return c->by == RATE_FUNCTION ? 0 : ratelimit_settle(r);
+}
 
+int ratelimit_settle(struct req *r)
+{
+	struct rate_hold *h = &r->rate;
 	struct rds *rds = r->conn->rds;
-	if (rds_append(rds, "INCR %s", key) != 0 || rds_append(rds, "EXPIRE %s %d", key, 2 * c->window_s) != 0)
+
+	if (!h->pending)
+		return 0;
+	h->pending = false;
+	if (rds_append(rds, "INCR %s", h->key) != 0 || rds_append(rds, "EXPIRE %s %d", h->key, 2 * h->window_s) != 0)
 		goto unavailable;
 	redisReply *count = rds_reply(rds);
 	redisReply *expire = rds_reply(rds);
@@ -79,20 +110,17 @@ int ratelimit_check(struct req *r)
 		freeReplyObject(expire);
 	if (n < 0)
 		goto unavailable;
-
-	long long reset = window + c->window_s;
-	req_add_header(r, "X-RateLimit-Limit", "%lld", c->limit);
-	req_add_header(r, "X-RateLimit-Remaining", "%lld", n >= c->limit ? 0 : c->limit - n);
-	req_add_header(r, "X-RateLimit-Reset", "%lld", reset);
-	if (n > c->limit) {
-		r->err.retry_after = (int)(reset - now > 0 ? reset - now : 1);
-		return tf_fail(&r->err, TF_E_RATE_LIMIT, "Rate limit of %lld requests per %s exceeded; try again in %lld s",
-		               c->limit, c->window_s == HOUR_S ? "hour from one address" : "minute",
-		               reset - now > 0 ? reset - now : 1);
-	}
-	return 0;
+	return apply(r, n);
 unavailable:
 	/* Limits protect the platform; an outage of their counter must not stop it. */
 	log_warn("rate limit counter unavailable: %s", rds_error(rds));
 	return 0;
+}
+
+int ratelimit_counted(struct req *r, long long n)
+{
+	if (!r->rate.pending)
+		return 0;
+	r->rate.pending = false;
+	return apply(r, n);
 }

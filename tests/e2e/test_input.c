@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "platform.h"
 
@@ -192,10 +195,47 @@ static long long epoch_ms(void)
  * text tf-api itself never lets through, and waits up to wait_s for its outcome.
  * This is how a runtime is shown a frame it cannot read.
  */
+/* Sends a job frame on a runner link and waits for its outcome frame ("O <idle> <outcome>"). */
+static json_object *link_round_trip(const char *path, const char *token, const char *job, int wait_s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	json_object *outcome = NULL;
+	char buf[65536];
+	size_t have = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || dprintf(fd, "H %s\nJ %s\n", token, job) < 0)
+		goto out;
+	struct timeval tv = { .tv_sec = wait_s };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (outcome == NULL && have < sizeof(buf) - 1) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while (outcome == NULL && (nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			char *sp = line[0] == 'O' ? strchr(line + 2, ' ') : NULL;
+			if (sp)
+				outcome = json_tokener_parse(sp + 1);
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return outcome;
+}
+
 static json_object *run_unchecked_job(const char *key, const char *tenant, const char *fn_id, const char *fn_name,
                                       const char *runtime, const char *handler, const char *payload, int wait_s)
 {
-	char sock[1024], id[64], reply[96], *job = NULL;
+	char sock[1024], id[64], runner[96], *job = NULL;
 	json_object *outcome = NULL;
 	redisContext *c = NULL;
 
@@ -214,14 +254,13 @@ static json_object *run_unchecked_job(const char *key, const char *tenant, const
 		goto out;
 	}
 	c = redisConnectUnix(sock);
-	if (c == NULL || c->err)
+	if (c == NULL || c->err || stack_config("id", runner, sizeof(runner)) == NULL)
 		goto out;
-	freeReplyObject(redisCommand(c, "LPUSH tf:q:run %b", job, strlen(job)));
-	snprintf(reply, sizeof(reply), "tf:reply:%s", id);
-	redisReply *rep = redisCommand(c, "BLPOP %s %d", reply, wait_s + 5);
-	if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2)
-		outcome = json_tokener_parse(rep->element[1]->str);
-	freeReplyObject(rep);
+	/* Straight onto the runner's link, as tf-api would send it, with the token from the registry. */
+	redisReply *h = redisCommand(c, "HMGET tf:runner:%s linkSocket token", runner);
+	if (h && h->type == REDIS_REPLY_ARRAY && h->elements == 2 && h->element[0]->str && h->element[1]->str)
+		outcome = link_round_trip(h->element[0]->str, h->element[1]->str, job, wait_s + 5);
+	freeReplyObject(h);
 out:
 	free(job);
 	if (c)
