@@ -18,6 +18,7 @@
 #include "xalloc.h"
 
 #define POP_TIMEOUT_S 1   /* how often an idle dispatcher looks at the stop flag */
+#define PUBLISH_GATHER_MS 2  /* the publisher waits this long after the first record for others */
 
 static void platform_error(struct outcome *oc, const char *msg)
 {
@@ -102,12 +103,14 @@ static void publish_later(const struct job *j, char *record)
 	it->j.env = NULL;
 	it->j.payload = NULL;
 	pthread_mutex_lock(&pub_lock);
-	if (pub_tail)
+	/* Woken only for the first: what comes while it writes waits for its next pipeline. */
+	if (pub_tail) {
 		pub_tail->next = it;
-	else
+	} else {
 		pub_head = it;
+		pthread_cond_signal(&pub_cond);
+	}
 	pub_tail = it;
-	pthread_cond_signal(&pub_cond);
 	pthread_mutex_unlock(&pub_lock);
 }
 
@@ -128,6 +131,22 @@ static struct pub_item *take_published(bool *stop)
 	return all;
 }
 
+/* Appends what was published meanwhile to the list taken. */
+static struct pub_item *gather_more(struct pub_item *all)
+{
+	pthread_mutex_lock(&pub_lock);
+	struct pub_item *more = pub_head;
+	pub_head = pub_tail = NULL;
+	pthread_mutex_unlock(&pub_lock);
+	if (all == NULL)
+		return more;
+	struct pub_item *last = all;
+	while (last->next)
+		last = last->next;
+	last->next = more;
+	return all;
+}
+
 void *publisher_main(void *arg)
 {
 	(void)arg;
@@ -135,6 +154,10 @@ void *publisher_main(void *arg)
 
 	for (bool stop = false; !stop;) {
 		struct pub_item *all = take_published(&stop);
+		/* A moment for more to gather: the records and places wait, the callers do not. */
+		if (all && !stop)
+			nanosleep(&(struct timespec){ 0, PUBLISH_GATHER_MS * 1000000L }, NULL);
+		all = gather_more(all);
 		int queued = 0;
 		for (struct pub_item *it = all; it; it = it->next) {
 			if (it->record)
