@@ -5,6 +5,7 @@
  * entry delivered twice (a recorder died after committing, before acking)
  * changes nothing. Entries a dead runner's recorder left pending are claimed.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,14 @@
 #define RECORD_BATCH 256
 #define LOG_SEQ_PER_ATTEMPT 1000000  /* each try of an invocation numbers its lines from here */
 #define RECORD_BLOCK_MS 1000
+/*
+ * After a batch short of RECORD_BATCH, the recorder waits this long before it reads
+ * again, so that under load a batch holds many records: a batch costs MariaDB a
+ * transaction and a handful of statements whatever its size, as much as dozens of
+ * rows. An invocation after a quiet spell is written at once; under load its record
+ * waits at most this long more.
+ */
+#define RECORD_GATHER_MS 100
 #define CLAIM_IDLE_MS 60000       /* a pending entry this old belongs to a dead recorder */
 #define CLAIM_EVERY_MS 30000
 
@@ -201,26 +210,205 @@ void tally_free(struct tally *t)
 	t->n = t->cap = 0;
 }
 
-int write_record(struct db *db, json_object *rec, struct tally *t)
+/*
+ * A multi-row INSERT: a batch's new rows go to MariaDB in a few statements, not
+ * one each, since each statement costs it (and the recorder) a round trip and an
+ * execution of its own. Its text for 1, 2, 4 ... ROWS_MAX rows is built once, so
+ * each is prepared once per connection.
+ */
+#define ROWS_LEVELS 8                       /* statements of 2^0 ... 2^7 rows */
+#define ROWS_MAX (1u << (ROWS_LEVELS - 1))
+#define STATEMENT_BYTES (1024 * 1024)       /* what one statement carries beyond its first row */
+
+struct multi_insert {
+	const char *head, *row;
+	size_t cols;
+	const char *sql[ROWS_LEVELS];           /* sql[i] holds 2^i rows */
+};
+
+#define INVOCATION_COLS 17
+static struct multi_insert INVOCATIONS_INSERT = {
+	"INSERT IGNORE INTO invocations (request_id, tenant_id, function_id, version, alias,"
+	" invocation_type, status, error_type, error_message, started_at, duration_ms, init_ms,"
+	" billed_ms, memory_used_mb, cold_start, runner_id, log_stream, attempts, finished_at) VALUES ",
+	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NOW(3))", INVOCATION_COLS, { NULL }
+};
+
+#define LOG_COLS 6
+static struct multi_insert LOGS_INSERT = {
+	"INSERT IGNORE INTO invocation_logs (function_id, request_id, seq, ts, level, message) VALUES ",
+	"(?, ?, ?, ?, ?, ?)", LOG_COLS, { NULL }
+};
+
+static void multi_build(struct multi_insert *m)
 {
-	char started[32];
-	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId"), *st = jstr(rec, "status");
-	json_object *d = jget(rec, "durationMs"), *im = jget(rec, "initMs"), *err = jget(rec, "error");
-	json_object *res = jget(rec, "result");
+	size_t head = strlen(m->head), row = strlen(m->row);
+
+	for (unsigned i = 0; i < ROWS_LEVELS; i++) {
+		size_t rows = (size_t)1 << i;
+		char *sql = xmalloc(head + rows * (row + 1) + 1), *at = sql + head;
+		memcpy(sql, m->head, head);
+		for (size_t r = 0; r < rows; r++) {
+			if (r > 0)
+				*at++ = ',';
+			memcpy(at, m->row, row);
+			at += row;
+		}
+		*at = '\0';
+		m->sql[i] = sql;
+	}
+}
+
+static void multi_build_all(void)
+{
+	multi_build(&INVOCATIONS_INSERT);
+	multi_build(&LOGS_INSERT);
+}
+
+/* The statement texts, built by whichever thread (recorder or async consumer) first writes. */
+static void multi_ready(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, multi_build_all);
+}
+
+static size_t row_bytes(const struct db_param *p, size_t cols)
+{
+	size_t n = 0;
+	for (size_t c = 0; c < cols; c++)
+		n += p[c].type == DBP_STR || p[c].type == DBP_BLOB ? p[c].len : sizeof(long long);
+	return n;
+}
+
+/* The rows the next statement takes: the most, a power of two, within ROWS_MAX and STATEMENT_BYTES. */
+static unsigned chunk_level(const struct db_param *p, size_t cols, size_t left)
+{
+	size_t fit = 1, bytes = row_bytes(p, cols);
+	unsigned level = 0;
+
+	while (fit < left && fit < ROWS_MAX) {
+		bytes += row_bytes(p + fit * cols, cols);
+		if (bytes > STATEMENT_BYTES)
+			break;
+		fit++;
+	}
+	while (((size_t)2 << level) <= fit)
+		level++;
+	return level;
+}
+
+/* Inserts nrows rows of m->cols values each; *inserted: how many MariaDB took (the others it ignored). */
+static int insert_rows(struct db *db, struct multi_insert *m, const struct db_param *p, size_t nrows, uint64_t *inserted)
+{
+	multi_ready();
+	*inserted = 0;
+	for (size_t at = 0; at < nrows;) {
+		unsigned level = chunk_level(p + at * m->cols, m->cols, nrows - at);
+		size_t rows = (size_t)1 << level;
+		uint64_t n = 0;
+		if (db_exec(db, m->sql[level], p + at * m->cols, rows * m->cols, &n) != 0)
+			return -1;
+		*inserted += n;
+		at += rows;
+	}
+	return 0;
+}
+
+/* The status a record ends its invocation in. */
+static const char *record_status(json_object *rec, bool *failed)
+{
+	const char *st = jstr(rec, "status"), *final = jstr(rec, "finalStatus");
+
 	/*
 	 * An invocation succeeded or failed (how, its error type says); an asynchronous
 	 * one's record may say more: Retrying (with when) or DeadLettered.
 	 */
-	bool failed = !(st && strcmp(st, "Succeeded") == 0);
-	const char *final = jstr(rec, "finalStatus");
-	const char *status = final ? final : failed ? "Failed" : "Succeeded";
+	*failed = !(st && strcmp(st, "Succeeded") == 0);
+	return final ? final : *failed ? "Failed" : "Succeeded";
+}
+
+static double jdouble(json_object *o, const char *key)
+{
+	json_object *d = jget(o, key);
+	return d ? json_object_get_double(d) : 0;
+}
+
+/* The values of a record's new invocations row, as INVOCATIONS_INSERT's row takes them. */
+static void invocation_values(json_object *rec, const char *status, const char *started, struct db_param *p)
+{
+	json_object *err = jget(rec, "error");
+	struct db_param v[INVOCATION_COLS] = {
+		DB_STR(jstr(rec, "requestId")), DB_STR(jstr(rec, "tenant")), DB_STR(jstr(rec, "functionId")),
+		DB_INT(jint(rec, "version", 0)), DB_STR(jstr(rec, "alias")), DB_STR(jstr(rec, "type")), DB_STR(status),
+		DB_STR(jstr(err, "errorType")), DB_STR(jstr(err, "errorMessage")), DB_STR(started),
+		DB_DOUBLE(jdouble(rec, "durationMs")), DB_DOUBLE(jdouble(rec, "initMs")), DB_INT(jint(rec, "billedMs", 0)),
+		DB_INT(jint(rec, "memoryUsedMB", 0)), DB_INT(jbool(rec, "coldStart", false)), DB_STR(jstr(rec, "runner")),
+		DB_STR(jstr(rec, "logStreamName")),
+	};
+	memcpy(p, v, sizeof(v));
+}
+
+struct log_ts {
+	char ts[32];
+};
+
+/* The values of line i of a record's logs, as LOGS_INSERT's row takes them; ts holds its time's text. */
+static void log_values(json_object *rec, size_t i, struct log_ts *ts, struct db_param *p)
+{
+	json_object *l = json_object_array_get_idx(jget(rec, "logs"), i);
+	long long try_ever = jint(rec, "try", 1);  /* every try keeps its lines, redrives included */
+	const char *msg = jstr(l, "message");
+
+	sql_time(jint(l, "ts", now_ms()), ts->ts, sizeof(ts->ts));
+	struct db_param v[LOG_COLS] = {
+		DB_STR(jstr(rec, "functionId")), DB_STR(jstr(rec, "requestId")),
+		DB_INT((try_ever - 1) * LOG_SEQ_PER_ATTEMPT + (long long)i), DB_STR(ts->ts), DB_STR(jstr(l, "level")),
+		DB_STR(msg ? msg : ""),
+	};
+	memcpy(p, v, sizeof(v));
+}
+
+static size_t log_count(json_object *rec)
+{
+	json_object *lines = jget(rec, "logs");
+	return lines && json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
+}
+
+/* Inserts the log lines of records recs[0..n), in a few statements. */
+static int write_logs(struct db *db, json_object *const *recs, size_t n)
+{
+	size_t total = 0, at = 0;
+	uint64_t ignored;
+
+	for (size_t r = 0; r < n; r++)
+		total += log_count(recs[r]);
+	if (total == 0)
+		return 0;
+	struct log_ts *ts = xcalloc(total, sizeof(*ts));
+	struct db_param *p = xcalloc(total * LOG_COLS, sizeof(*p));
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 0, nl = log_count(recs[r]); i < nl; i++, at++)
+			log_values(recs[r], i, &ts[at], &p[at * LOG_COLS]);
+	int rc = insert_rows(db, &LOGS_INSERT, p, total, &ignored);
+	free(p);
+	free(ts);
+	return rc;
+}
+
+int write_record(struct db *db, json_object *rec, struct tally *t)
+{
+	char started[32];
+	const char *rid = jstr(rec, "requestId"), *fid = jstr(rec, "functionId");
+	json_object *err = jget(rec, "error"), *res = jget(rec, "result");
+	bool failed;
+	const char *status = record_status(rec, &failed);
 	bool retrying = strcmp(status, "Retrying") == 0;
 	const char *result = res ? json_text(res) : NULL;
-	long long try_ever = jint(rec, "try", 1);  /* every try keeps its lines, redrives included */
 	char next[32] = "";
 	if (jint(rec, "nextAttemptMs", 0) > 0)
 		sql_time(jint(rec, "nextAttemptMs", 0), next, sizeof(next));
 	uint64_t n = 0;
+	struct db_param row[INVOCATION_COLS];
 
 	if (fid && jbool(rec, "throttle", false)) {
 		tally_throttle(t, rec, fid);
@@ -229,22 +417,9 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 	if (rid == NULL || fid == NULL)
 		return 0;  /* unreadable: nothing to keep */
 	sql_time(jint(rec, "startedMs", now_ms()), started, sizeof(started));
-	double duration = d ? json_object_get_double(d) : 0, init = im ? json_object_get_double(im) : 0;
-	long long billed = jint(rec, "billedMs", 0), mem = jint(rec, "memoryUsedMB", 0);
-	int cold = jbool(rec, "coldStart", false);
-	const char *etype = jstr(err, "errorType"), *emsg = jstr(err, "errorMessage");
-	const char *runner = jstr(rec, "runner"), *stream = jstr(rec, "logStreamName");
 	/* A synchronous invocation is new here; an asynchronous one has its Queued row to finish. */
-	if (db_exec(db,
-	            "INSERT IGNORE INTO invocations (request_id, tenant_id, function_id, version, alias,"
-	            " invocation_type, status, error_type, error_message, started_at, duration_ms, init_ms,"
-	            " billed_ms, memory_used_mb, cold_start, runner_id, log_stream, attempts, finished_at)"
-	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NOW(3))",
-	            DB_ARGS(DB_STR(rid), DB_STR(jstr(rec, "tenant")), DB_STR(fid), DB_INT(jint(rec, "version", 0)),
-	                    DB_STR(jstr(rec, "alias")), DB_STR(jstr(rec, "type")), DB_STR(status), DB_STR(etype),
-	                    DB_STR(emsg), DB_STR(started), DB_DOUBLE(duration), DB_DOUBLE(init), DB_INT(billed),
-	                    DB_INT(mem), DB_INT(cold), DB_STR(runner), DB_STR(stream)),
-	            &n) != 0)
+	invocation_values(rec, status, started, row);
+	if (insert_rows(db, &INVOCATIONS_INSERT, row, 1, &n) != 0)
 		return -1;
 	if (n == 0 &&
 	    db_exec(db,
@@ -252,29 +427,61 @@ int write_record(struct db *db, json_object *rec, struct tally *t)
 	            " init_ms = ?, billed_ms = ?, memory_used_mb = ?, cold_start = ?, runner_id = ?, log_stream = ?,"
 	            " result = ?, next_attempt_at = ?, finished_at = IF(?, NULL, NOW(3))"
 	            " WHERE request_id = ? AND status IN ('Queued', 'Running')",
-	            DB_ARGS(DB_STR(status), DB_STR(etype), DB_STR(emsg), DB_STR(started), DB_DOUBLE(duration),
-	                    DB_DOUBLE(init), DB_INT(billed), DB_INT(mem), DB_INT(cold), DB_STR(runner), DB_STR(stream),
-	                    DB_STR(result), DB_STR(next[0] ? next : NULL), DB_INT(retrying), DB_STR(rid)),
+	            DB_ARGS(DB_STR(status), DB_STR(jstr(err, "errorType")), DB_STR(jstr(err, "errorMessage")),
+	                    DB_STR(started), DB_DOUBLE(jdouble(rec, "durationMs")), DB_DOUBLE(jdouble(rec, "initMs")),
+	                    DB_INT(jint(rec, "billedMs", 0)), DB_INT(jint(rec, "memoryUsedMB", 0)),
+	                    DB_INT(jbool(rec, "coldStart", false)), DB_STR(jstr(rec, "runner")),
+	                    DB_STR(jstr(rec, "logStreamName")), DB_STR(result), DB_STR(next[0] ? next : NULL),
+	                    DB_INT(retrying), DB_STR(rid)),
 	            &n) != 0)
 		return -1;
 	if (n == 0)
 		return 1;  /* delivered before and written then: counted once, logged once */
 	tally_add(t, rec, fid, started, failed);
-	json_object *lines = jget(rec, "logs");
-	size_t nl = lines && json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
-	for (size_t i = 0; i < nl; i++) {
-		json_object *l = json_object_array_get_idx(lines, i);
-		char ts[32];
-		sql_time(jint(l, "ts", now_ms()), ts, sizeof(ts));
-		const char *msg = jstr(l, "message");
-		if (db_exec(db,
-		            "INSERT IGNORE INTO invocation_logs (function_id, request_id, seq, ts, level, message)"
-		            " VALUES (?, ?, ?, ?, ?, ?)",
-		            DB_ARGS(DB_STR(fid), DB_STR(rid), DB_INT((try_ever - 1) * LOG_SEQ_PER_ATTEMPT + (long long)i), DB_STR(ts),
-		                    DB_STR(jstr(l, "level")), DB_STR(msg ? msg : "")), NULL) != 0)
-			return -1;
+	return write_logs(db, &rec, 1);
+}
+
+/*
+ * A record whose invocation's row is new: a synchronous one's, finished as it was
+ * run. An asynchronous one has its Queued row to finish, written by write_record.
+ */
+static bool record_is_fresh(json_object *rec)
+{
+	const char *type = jstr(rec, "type");
+	return jstr(rec, "requestId") && jstr(rec, "functionId") && !jbool(rec, "throttle", false) &&
+	       jstr(rec, "finalStatus") == NULL && type && strcmp(type, "RequestResponse") == 0;
+}
+
+/*
+ * Writes the fresh records recs[0..n) together: their rows in a few multi-row
+ * statements, then their log lines likewise. 1 when MariaDB ignored a row (written
+ * before: a record delivered again): a multi-row INSERT IGNORE does not say which,
+ * so the caller rolls back and writes each alone, and each is still counted once.
+ */
+static int write_fresh(struct db *db, json_object *const *recs, size_t n, struct tally *t)
+{
+	struct db_param *p = xcalloc(n * INVOCATION_COLS, sizeof(*p));
+	struct fresh_row {
+		char started[32];  /* the text p points to */
+		bool failed;
+	} *rows = xcalloc(n, sizeof(*rows));
+	uint64_t inserted = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		sql_time(jint(recs[i], "startedMs", now_ms()), rows[i].started, sizeof(rows[i].started));
+		invocation_values(recs[i], record_status(recs[i], &rows[i].failed), rows[i].started,
+		                  &p[i * INVOCATION_COLS]);
 	}
-	return 0;
+	int rc = insert_rows(db, &INVOCATIONS_INSERT, p, n, &inserted);
+	if (rc == 0 && inserted != n)
+		rc = 1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		tally_add(t, recs[i], jstr(recs[i], "functionId"), rows[i].started, rows[i].failed);
+	if (rc == 0)
+		rc = write_logs(db, recs, n);
+	free(rows);
+	free(p);
+	return rc;
 }
 
 void record_make_bare(json_object *rec)
@@ -305,25 +512,60 @@ static json_object *entry_record(redisReply *e)
 	return json_parse_text(v->str, v->len, why, sizeof(why));
 }
 
+/*
+ * Writes records inside the caller's transaction: the fresh ones together (1 when
+ * one of them had been written before), or each alone.
+ */
+static int write_records(struct db *db, json_object *const *recs, size_t n, struct tally *t, bool together)
+{
+	json_object **fresh = xcalloc(n, sizeof(*fresh));
+	size_t nfresh = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (together && record_is_fresh(recs[i]))
+			fresh[nfresh++] = recs[i];
+		else if (write_record(db, recs[i], t) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && nfresh > 0)
+		rc = write_fresh(db, fresh, nfresh, t);
+	free(fresh);
+	return rc;
+}
+
+/* Writes records in one transaction, with their tally; 0 when committed, 1 as write_records. */
+static int write_txn(struct db *db, json_object *const *recs, size_t n, struct tally *t, bool together)
+{
+	int rc = db_begin(db);
+
+	if (rc == 0)
+		rc = write_records(db, recs, n, t, together);
+	if (rc == 0)
+		rc = tally_flush(db, t);
+	if (rc == 0)
+		return db_commit(db);
+	t->n = 0;
+	db_rollback(db);
+	return rc;
+}
+
 /* Writes records of entries [from, to) in one transaction; 0 when committed. */
 static int write_range(struct db *db, redisReply *entries, size_t from, size_t to, struct tally *t)
 {
-	if (db_begin(db) != 0)
-		return -1;
-	for (size_t i = from; i < to; i++) {
-		json_object *rec = entry_record(entries->element[i]);
-		int rc = rec ? write_record(db, rec, t) : 0;
-		json_object_put(rec);
-		if (rc < 0)
-			goto fail;
-	}
-	if (tally_flush(db, t) != 0)
-		goto fail;
-	return db_commit(db);
-fail:
-	t->n = 0;
-	db_rollback(db);
-	return -1;
+	json_object **recs = xcalloc(to - from, sizeof(*recs));
+	size_t n = 0;
+
+	for (size_t i = from; i < to; i++)
+		if ((recs[n] = entry_record(entries->element[i])) != NULL)
+			n++;
+	int rc = write_txn(db, recs, n, t, true);
+	if (rc == 1)
+		rc = write_txn(db, recs, n, t, false);
+	for (size_t i = 0; i < n; i++)
+		json_object_put(recs[i]);
+	free(recs);
+	return rc;
 }
 
 /*
@@ -456,6 +698,8 @@ void *recorder_main(void *arg)
 		}
 		if (write_batch(db, entries, &tally) == 0) {
 			ack(rds, entries);
+			if (entries->elements < RECORD_BATCH && !backlog)
+				usleep(RECORD_GATHER_MS * 1000);
 		} else {
 			/* Kept pending; tried again from the backlog once MariaDB answers. */
 			backlog = true;
