@@ -27,7 +27,7 @@ void pool_init(void)
 	slots = xcalloc((size_t)W.max_instances, sizeof(*slots));
 	for (int i = 0; i < W.max_instances; i++) {
 		slots[i].slot = i;
-		slots[i].ctl_in = slots[i].ctl_out = slots[i].out_fd = -1;
+		slots[i].ctl_in = slots[i].ctl_out = slots[i].out_fd = slots[i].runtime_task_fd = -1;
 	}
 }
 
