@@ -84,6 +84,7 @@ struct instance {
 	int ctl_in, ctl_out;       /* frames to and from the bootstrap */
 	int out_fd;                /* the handler's stdout and stderr, one pipe */
 	struct linebuf ctl, out;
+	struct buf frame, line;    /* the frame and the log line being taken, kept for the next */
 	char key[96];              /* "fn_…@version" it serves */
 	char code_sha[65];         /* the digest of the code it runs from; "" for a spare */
 	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
