@@ -76,6 +76,14 @@ struct linebuf {
 
 /* One sandbox serving one function version, one invocation at a time. */
 struct instance {
+	/* What the pool looks at in every slot on every acquisition, first: one cache line. */
+	bool busy;
+	bool live;
+	bool spare;                /* booted ahead of need: no function loaded yet */
+	int budget_mb;             /* what the memory budget counts for it (under the pool's lock) */
+	const struct runtime_def *rt;
+	int64_t last_used_ms;      /* monotonic */
+	char key[96];              /* "fn_…@version" it serves */
 	int slot;
 	pid_t pid;                 /* the bwrap process */
 	pid_t init_pid;            /* bubblewrap's init inside the sandbox (host pid) */
@@ -85,20 +93,13 @@ struct instance {
 	int out_fd;                /* the handler's stdout and stderr, one pipe */
 	struct linebuf ctl, out;
 	struct buf frame, line;    /* the frame and the log line being taken, kept for the next */
-	char key[96];              /* "fn_…@version" it serves */
 	char code_sha[65];         /* the digest of the code it runs from; "" for a spare */
 	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
 	char label[96];            /* "name:v3", as runners report their containers */
-	const struct runtime_def *rt;
-	struct cgroup cg;
-	int64_t last_used_ms;      /* monotonic */
 	int memory_mb;             /* what its cgroup allows (its owner's to change) */
-	int budget_mb;             /* what the memory budget counts for it (under the pool's lock) */
-	bool busy;
-	bool live;
-	bool spare;                /* booted ahead of need: no function loaded yet */
 	bool staged;               /* its code is linked into its own task directory */
 	long invocations;
+	struct cgroup cg;
 };
 
 /* A log line an invocation produced. */
