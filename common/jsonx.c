@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,10 +443,51 @@ bool json_syntax_ok(const char *text, size_t len)
 	return scan_text(&s);
 }
 
+/*
+ * A tokener per thread, reset for each parse: making one allocates and zeroes its
+ * stack and buffer, which cost more than parsing a small document. One that parsed a
+ * large document is freed rather than kept, with the buffer it grew.
+ */
+#define TOKENER_KEEP_LEN 65536
+static pthread_key_t tokener_key;
+static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
+
+static void tokener_drop(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void tokener_key_make(void)
+{
+	if (pthread_key_create(&tokener_key, tokener_drop) != 0)
+		abort();
+}
+
+static json_tokener *tokener_take(void)
+{
+	pthread_once(&tokener_once, tokener_key_make);
+	json_tokener *tok = pthread_getspecific(tokener_key);
+	if (tok == NULL)
+		return json_tokener_new_ex(TF_MAX_JSON_DEPTH);
+	pthread_setspecific(tokener_key, NULL);
+	json_tokener_reset(tok);
+	return tok;
+}
+
+static void tokener_give_back(json_tokener *tok, size_t len)
+{
+	if (len > TOKENER_KEEP_LEN || pthread_getspecific(tokener_key) != NULL) {
+		json_tokener_free(tok);
+		return;
+	}
+	json_tokener_reset(tok);  /* holds nothing of the document it parsed */
+	pthread_setspecific(tokener_key, tok);
+}
+
 /* json-c's tree of text that passed the scanner; NULL with a reason in why. */
 static json_object *build(const char *text, size_t len, char *why, size_t whysz)
 {
-	json_tokener *tok = json_tokener_new_ex(TF_MAX_JSON_DEPTH);
+	json_tokener *tok = tokener_take();
 	json_object *o = NULL;
 
 	if (tok == NULL) {
@@ -486,7 +528,7 @@ static json_object *build(const char *text, size_t len, char *why, size_t whysz)
 		}
 	}
 out:
-	json_tokener_free(tok);
+	tokener_give_back(tok, len);
 	return o;
 }
 

@@ -56,6 +56,51 @@ static int read_file(const char *dir, const char *file, char *out, size_t n)
 	return 0;
 }
 
+/* A figure's file, kept open: each read is then one pread, with no path to walk. */
+static int open_figure(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	if (strfmt(path, sizeof(path), "%s/%s", dir, file) != 0)
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A number from a figure's file kept open (the kernel renders it afresh at offset 0). */
+static long long pread_number(int fd)
+{
+	char v[64];
+	long long n;
+	ssize_t got = fd >= 0 ? pread(fd, v, sizeof(v) - 1, 0) : -1;
+	if (got <= 0)
+		return -1;
+	v[got] = '\0';
+	v[strcspn(v, "\n")] = '\0';
+	return parse_ll(v, 0, INT64_MAX, &n) == 0 ? n : -1;
+}
+
+static void close_figures(struct cgroup *cg)
+{
+	int *fds[] = { &cg->peak_fd, &cg->tasks_fd, &cg->tasks_peak_fd };
+	for (size_t i = 0; i < TF_ARRAY_LEN(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/*
+ * Opens the files read after every invocation. One that cannot be opened is read by
+ * its path instead (the peak), or not taken as proof (the task counts).
+ */
+static void open_figures(struct cgroup *cg)
+{
+	const char *tasks_dir = mode == CGROUP_V1 ? cg->pids : cg->memory;
+
+	cg->peak_fd = open_figure(cg->memory, mode == CGROUP_V1 ? "memory.max_usage_in_bytes" : "memory.peak");
+	cg->tasks_fd = open_figure(tasks_dir, "pids.current");
+	cg->tasks_peak_fd = open_figure(tasks_dir, "pids.peak");
+}
+
 static int mkdir_p(const char *path)
 {
 	char tmp[PATH_MAX];
@@ -250,6 +295,7 @@ int cgroup_create(struct cgroup *cg, int slot, int memory_mb)
 	char pids[16];
 
 	memset(cg, 0, sizeof(*cg));
+	cg->peak_fd = cg->tasks_fd = cg->tasks_peak_fd = -1;
 	if (mode == CGROUP_NONE)
 		return -1;  /* no instance runs without its memory and process caps */
 	snprintf(pids, sizeof(pids), "%d", TF_INSTANCE_PIDS_MAX);
@@ -275,6 +321,7 @@ int cgroup_create(struct cgroup *cg, int slot, int memory_mb)
 	cg->created = true;
 	if (cgroup_set_memory(cg, memory_mb) != 0)
 		goto fail;
+	open_figures(cg);
 	return 0;
 fail:
 	log_error("cannot create cgroup for instance %d: %s", slot, strerror(errno));
@@ -323,10 +370,22 @@ long long cgroup_peak_bytes(const struct cgroup *cg)
 {
 	if (!cg->created)
 		return -1;
+	long long peak = pread_number(cg->peak_fd);
+	if (peak >= 0)
+		return peak;
 	if (mode == CGROUP_V1)
 		return read_number(cg->memory, "memory.max_usage_in_bytes");
-	long long peak = read_number(cg->memory, "memory.peak");
+	peak = read_number(cg->memory, "memory.peak");
 	return peak >= 0 ? peak : read_number(cg->memory, "memory.current");
+}
+
+int cgroup_tasks(const struct cgroup *cg, long long *now, long long *peak)
+{
+	if (!cg->created)
+		return -1;
+	*now = pread_number(cg->tasks_fd);
+	*peak = pread_number(cg->tasks_peak_fd);
+	return *now >= 0 && *peak >= 0 ? 0 : -1;
 }
 
 bool cgroup_oom_killed(const struct cgroup *cg)
@@ -345,6 +404,7 @@ void cgroup_destroy(struct cgroup *cg)
 {
 	if (!cg->created)
 		return;
+	close_figures(cg);
 	kill_and_remove(cg->memory);
 	kill_and_remove(cg->pids);
 	kill_and_remove(cg->cpu);

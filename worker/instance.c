@@ -6,6 +6,7 @@
  * instance that times out, crashes or breaks the protocol is killed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <math.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,8 @@
 
 #define EXIT_GRACE_MS 200   /* for an exiting runtime to be reaped with its own status */
 #define MAX_SANDBOX_PIDS 256
+#define TF_FRAME_KEEP 65536  /* the frame buffer an idle instance keeps */
+#define READ_MIN 16384       /* the least room a read of a pipe is given */
 
 enum wait_kind { W_FRAME, W_TIMEOUT, W_EOF, W_OVERFLOW };
 
@@ -77,23 +81,61 @@ static void log_line(struct log_lines *logs, const struct buf *line)
 		log_add(logs, "INFO", line->data, line->len);
 }
 
-/* Moves whatever lines the log pipe holds into the logs. Returns 1 at end of file. */
-static int pump_output(struct instance *in, struct log_lines *logs)
+/*
+ * Reads what a poll announced on fd into the line buffer, in place: a pipe gives all it
+ * holds up to the room a read offers, so a read that took less than that emptied it,
+ * and only one that filled the room is followed by another. 0 on data or EAGAIN, 1 at
+ * end of file, -1 on error, as linebuf_fill, which reads on until EAGAIN.
+ */
+static int fill_announced(struct linebuf *lb, int fd)
 {
-	struct buf line = BUF_INIT;
+	while (lb->b.len < lb->max) {
+		/* Room for at least READ_MIN bytes, and the NUL after them. */
+		if (lb->b.cap < lb->b.len + READ_MIN + 1) {
+			size_t cap = lb->b.cap ? lb->b.cap : 256;
+			while (cap < lb->b.len + READ_MIN + 1)
+				cap *= 2;
+			lb->b.data = xrealloc(lb->b.data, cap);
+			lb->b.cap = cap;
+		}
+		size_t want = lb->b.cap - lb->b.len - 1;
+		if (want > lb->max - lb->b.len)
+			want = lb->max - lb->b.len;
+		ssize_t n = read(fd, lb->b.data + lb->b.len, want);
+		if (n > 0) {
+			lb->b.len += (size_t)n;
+			lb->b.data[lb->b.len] = '\0';
+			if ((size_t)n < want)
+				return 0;
+			continue;
+		}
+		if (n == 0)
+			return 1;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	}
+	return 0;
+}
+
+/*
+ * Moves the lines the log pipe holds into the logs: all of them up to EAGAIN or end
+ * of file with drain, else what a poll announced. Returns 1 at end of file.
+ */
+static int pump_output(struct instance *in, struct log_lines *logs, bool drain)
+{
 	bool full;
 	int rc;
 
 	/* A fill that stopped at the bound left the rest in the pipe: read on until one does not. */
 	do {
-		rc = in->out_fd >= 0 ? linebuf_fill(&in->out, in->out_fd) : 1;
+		rc = in->out_fd < 0 ? 1 : drain ? linebuf_fill(&in->out, in->out_fd) : fill_announced(&in->out, in->out_fd);
 		full = in->out.b.len >= in->out.max;
-		while (linebuf_next(&in->out, &line))
-			log_line(logs, &line);
+		while (linebuf_next(&in->out, &in->line))
+			log_line(logs, &in->line);
 	} while (rc == 0 && full);
-	if (rc != 0 && linebuf_rest(&in->out, &line))
-		log_line(logs, &line);
-	buf_free(&line);
+	if (rc != 0 && linebuf_rest(&in->out, &in->line))
+		log_line(logs, &in->line);
 	return rc != 0;
 }
 
@@ -101,12 +143,19 @@ static int pump_output(struct instance *in, struct log_lines *logs)
  * Waits for the next control frame, moving stdout and stderr into the logs
  * meanwhile, until the frame, the deadline, the end of the control pipe, or
  * a frame over the size bound.
+ *
+ * *logs_taken says whether every log byte written before the frame is in the logs
+ * already. The bootstraps write a frame only once the logs before it are in their
+ * pipe, and poll(2) looks at the log pipe after the control pipe: a poll that saw
+ * the frame and found the log pipe empty, or was followed by a read of it, leaves
+ * nothing of those logs behind, and no further read is needed to find them.
  */
 static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct log_lines *logs,
-                                 struct buf *frame)
+                                 struct buf *frame, bool *logs_taken)
 {
 	bool out_open = true;
 
+	*logs_taken = false;
 	for (;;) {
 		if (linebuf_next(&in->ctl, frame))
 			return in->ctl.overflow ? W_OVERFLOW : W_FRAME;
@@ -122,14 +171,18 @@ static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct l
 			return W_EOF;
 		if (n <= 0)
 			continue;
-		if (p[1].revents && pump_output(in, logs))
+		if (p[1].revents && pump_output(in, logs, false))
 			out_open = false;
 		if (p[0].revents) {
-			int rc = linebuf_fill(&in->ctl, in->ctl_out);
+			int rc = fill_announced(&in->ctl, in->ctl_out);
 			if (rc != 0 && !linebuf_next(&in->ctl, frame))
 				return W_EOF;
 			if (rc != 0)
 				return in->ctl.overflow ? W_OVERFLOW : W_FRAME;
+			if (linebuf_next(&in->ctl, frame)) {
+				*logs_taken = true;
+				return in->ctl.overflow ? W_OVERFLOW : W_FRAME;
+			}
 		}
 	}
 }
@@ -137,7 +190,7 @@ static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct l
 /* Takes everything already written to stdout and stderr, without waiting. */
 static void drain_output(struct instance *in, struct log_lines *logs)
 {
-	pump_output(in, logs);
+	pump_output(in, logs, true);
 }
 
 /* Reaps the sandbox; its exit status when it ended by itself, -1 when it had to be killed. */
@@ -197,6 +250,25 @@ static void find_runtime(struct instance *in)
 	for (int i = 0; i < n && in->init_pid; i++)
 		if (parent_of(pids[i]) == in->init_pid)
 			in->runtime_pid = pids[i];
+	if (in->runtime_pid) {
+		/* Bound to that process: once it is gone, it shows no threads rather than another's. */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)in->runtime_pid);
+		in->runtime_task_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+}
+
+/*
+ * The interpreter's threads now, or -1: procfs gives its task directory a link count
+ * of 2 plus the threads (proc_task_getattr), which one fstat(2) reads.
+ */
+static long runtime_threads(const struct instance *in)
+{
+	struct stat st;
+
+	if (in->runtime_task_fd < 0 || fstat(in->runtime_task_fd, &st) != 0 || st.st_nlink <= 2)
+		return -1;
+	return (long)st.st_nlink - 2;
 }
 
 /*
@@ -209,6 +281,22 @@ static void find_runtime(struct instance *in)
 static bool ends_with_leftovers(struct instance *in)
 {
 	pid_t pids[MAX_SANDBOX_PIDS];
+	long long tasks, most;
+
+	/*
+	 * Listing them costs a path walk and a pid list the kernel builds and sorts; three
+	 * reads of figures kept open decide the usual case. The interpreter's thread count
+	 * is read before the cgroup's task count and its all-time peak. The peak is at
+	 * least what the cgroup held when the threads were counted, so a peak of
+	 * bubblewrap, its init (one task each) and those threads proves nothing else was
+	 * there then; the count now, equal to it, covers the peak's imprecision (tasks
+	 * starting at the same moment can leave it short). An instance whose function ever
+	 * ran a process, or a thread it has since ended, keeps a higher peak and is
+	 * listed every time.
+	 */
+	long threads = runtime_threads(in);
+	if (threads > 0 && cgroup_tasks(&in->cg, &tasks, &most) == 0 && tasks == threads + 2 && most == tasks)
+		return false;
 	int n = cgroup_pids(&in->cg, pids, MAX_SANDBOX_PIDS);
 
 	for (int i = 0; i < n; i++) {
@@ -246,9 +334,14 @@ void instance_stop(struct instance *in)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	in->ctl_in = in->ctl_out = in->out_fd = -1;
+	if (in->runtime_task_fd >= 0)
+		close(in->runtime_task_fd);
+	in->runtime_task_fd = -1;
 	cgroup_destroy(&in->cg);
 	linebuf_free(&in->ctl);
 	linebuf_free(&in->out);
+	buf_free(&in->frame);
+	buf_free(&in->line);
 	if (in->staged) {
 		char dir[PATH_MAX];
 		if (task_dir_of(in, dir, sizeof(dir)) == 0)
@@ -328,7 +421,7 @@ int instance_boot(struct instance *in, const struct runtime_def *rt, const char 
 	int rc = -1;
 
 	in->rt = rt;
-	in->ctl_in = in->ctl_out = in->out_fd = -1;
+	in->ctl_in = in->ctl_out = in->out_fd = in->runtime_task_fd = -1;
 	linebuf_init(&in->ctl, TF_MAX_FRAME);
 	linebuf_init(&in->out, TF_MAX_LOG_LINE);
 	in->live = true;
@@ -336,7 +429,8 @@ int instance_boot(struct instance *in, const struct runtime_def *rt, const char 
 	if (cgroup_create(&in->cg, in->slot, memory_mb) != 0 || sandbox_spawn(in, task_dir) != 0)
 		goto out;
 	int64_t deadline = mono_ms() + TF_INIT_TIMEOUT_MS;
-	if (wait_frame(in, deadline, &discard, &frame) != W_FRAME)
+	bool taken;
+	if (wait_frame(in, deadline, &discard, &frame, &taken) != W_FRAME)
 		goto out;
 	char why[64];
 	json_object *boot = json_parse_text(frame.data, frame.len, why, sizeof(why));
@@ -397,7 +491,8 @@ static int load(struct instance *in, const struct job *j, struct outcome *oc, st
 	int64_t deadline = mono_ms() + TF_INIT_TIMEOUT_MS;
 	int sent = send_frame(in, text, strlen(text), deadline);
 	free(text);
-	enum wait_kind w = sent == 0 ? wait_frame(in, deadline, logs, &frame) : W_EOF;
+	bool taken;
+	enum wait_kind w = sent == 0 ? wait_frame(in, deadline, logs, &frame, &taken) : W_EOF;
 	if (w == W_TIMEOUT) {
 		fail(oc, OUTCOME_TIMEOUT, "Sandbox.Timedout", "Init timed out after %d.00 seconds", TF_INIT_TIMEOUT_MS / 1000);
 		instance_stop(in);
@@ -481,21 +576,64 @@ int instance_adopt(struct instance *in, const struct job *j, const char *code_di
 	return rc;
 }
 
-/* The invoke frame, with the event spliced in as the JSON text it already is. */
-static char *invoke_frame(const struct job *j, int64_t deadline_ms)
+/* Writes the pieces whole, with one writev(2) when the pipe takes them; as frame_write_all. */
+static int writev_all(int fd, struct iovec *iov, int n, int64_t deadline_mono)
 {
-	struct buf b = BUF_INIT;
+	while (n > 0) {
+		if (iov->iov_len == 0) {
+			iov++, n--;
+			continue;
+		}
+		ssize_t w = writev(fd, iov, n);
+		if (w > 0) {
+			/* Past what went out: whole pieces, then into the one it stopped in. */
+			for (size_t done = (size_t)w; n > 0 && done > 0;) {
+				size_t k = done < iov->iov_len ? done : iov->iov_len;
+				iov->iov_base = (char *)iov->iov_base + k;
+				iov->iov_len -= k;
+				done -= k;
+				if (iov->iov_len == 0)
+					iov++, n--;
+			}
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		int64_t left = deadline_mono - mono_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
 
-	buf_puts(&b, "{\"type\":\"invoke\",\"requestId\":");
-	buf_json_string(&b, j->request_id, strlen(j->request_id));
-	buf_printf(&b, ",\"deadlineMs\":%lld,\"invokedFunctionArn\":", (long long)deadline_ms);
+/*
+ * Sends the invoke frame: its head, then the event as the JSON text it already is,
+ * then its end, in one write and without copying the event.
+ */
+static int send_invoke(struct instance *in, const struct job *j, int64_t deadline_ms, int64_t deadline)
+{
+	struct buf *b = &in->frame;  /* free until the answer comes into it */
 	char arn[256];
+
+	buf_reset(b);
+	buf_puts(b, "{\"type\":\"invoke\",\"requestId\":");
+	buf_json_string(b, j->request_id, strlen(j->request_id));
+	buf_printf(b, ",\"deadlineMs\":%lld,\"invokedFunctionArn\":", (long long)deadline_ms);
 	snprintf(arn, sizeof(arn), "tf:%s:function:%s:%d", j->tenant, j->function_name, j->version);
-	buf_json_string(&b, arn, strlen(arn));
-	buf_puts(&b, ",\"event\":");
-	buf_puts(&b, j->payload ? j->payload : "null");
-	buf_puts(&b, "}\n");
-	return buf_steal(&b);
+	buf_json_string(b, arn, strlen(arn));
+	buf_puts(b, ",\"event\":");
+	const char *event = j->payload ? j->payload : "null";
+	struct iovec iov[3] = {
+		{ b->data, b->len },
+		{ (void *)event, strlen(event) },
+		{ (void *)"}\n", 2 },
+	};
+	return writev_all(in->ctl_in, iov, 3, deadline);
 }
 
 /* Reads a result or error frame of this invocation into the outcome. */
@@ -531,25 +669,27 @@ static void take_answer(struct instance *in, const struct job *j, const struct b
 void instance_invoke(struct instance *in, const struct job *j, struct outcome *oc,
                      struct log_lines *logs)
 {
-	struct buf frame = BUF_INIT;
+	struct buf *frame = &in->frame;
 	int64_t deadline = mono_ms() + (int64_t)j->timeout_s * 1000;
-	char *text = invoke_frame(j, now_ms() + (int64_t)j->timeout_s * 1000);
 	double t0 = mono_ms_f();
+	bool logs_taken = false;
 
 	snprintf(oc->log_stream, sizeof(oc->log_stream), "%s", in->log_stream);
-	/* Output left over from between invocations belongs to no one else. */
-	drain_output(in, logs);
-	enum wait_kind w = send_frame(in, text, strlen(text), deadline) == 0
-	                       ? wait_frame(in, deadline, logs, &frame)
+	/*
+	 * Output left over from between invocations belongs to no one else: the wait
+	 * below reads it with this invocation's.
+	 */
+	enum wait_kind w = send_invoke(in, j, now_ms() + (int64_t)j->timeout_s * 1000, deadline) == 0
+	                       ? wait_frame(in, deadline, logs, frame, &logs_taken)
 	                       : (mono_ms() >= deadline ? W_TIMEOUT : W_EOF);
-	free(text);
 	oc->duration_ms = mono_ms_f() - t0;
 	/* Read before a failing instance is stopped and its cgroup removed. */
 	long long peak = cgroup_peak_bytes(&in->cg);
 	switch (w) {
 	case W_FRAME:
-		drain_output(in, logs);
-		take_answer(in, j, &frame, oc);
+		if (!logs_taken)
+			drain_output(in, logs);
+		take_answer(in, j, frame, oc);
 		break;
 	case W_TIMEOUT:
 		fail(oc, OUTCOME_TIMEOUT, "Sandbox.Timedout", "Task timed out after %d.00 seconds", j->timeout_s);
@@ -577,5 +717,7 @@ void instance_invoke(struct instance *in, const struct job *j, struct outcome *o
 	if (in->live && in->runtime_pid)
 		ends_with_leftovers(in);
 	in->invocations++;
-	buf_free(&frame);
+	/* Kept for the next invocation, unless a large frame made it large. */
+	if (frame->cap > TF_FRAME_KEEP)
+		buf_free(frame);
 }

@@ -27,7 +27,7 @@ void pool_init(void)
 	slots = xcalloc((size_t)W.max_instances, sizeof(*slots));
 	for (int i = 0; i < W.max_instances; i++) {
 		slots[i].slot = i;
-		slots[i].ctl_in = slots[i].ctl_out = slots[i].out_fd = -1;
+		slots[i].ctl_in = slots[i].ctl_out = slots[i].out_fd = slots[i].runtime_task_fd = -1;
 	}
 }
 
@@ -63,13 +63,17 @@ static struct instance *least_recent_idle(const struct instance *not)
 	return lru;
 }
 
-/* Picks and holds an instance for key (under the lock); victims get the idle ones to stop for room. */
+/*
+ * Picks and holds an instance for key (under the lock); victims get the idle ones to stop
+ * for room. *short_of_room says that max_victims were not enough to make it.
+ */
 static struct instance *pick(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how,
-                             struct instance **victims, int *nvictims, int max_victims)
+                             struct instance **victims, int *nvictims, int max_victims, bool *short_of_room)
 {
 	struct instance *warm = NULL, *spare = NULL, *free_slot = NULL;
 
 	*nvictims = 0;
+	*short_of_room = false;
 	for (int i = 0; i < W.max_instances; i++) {
 		struct instance *in = &slots[i];
 		if (in->busy)
@@ -98,6 +102,7 @@ static struct instance *pick(const char *key, const struct runtime_def *rt, int 
 			need -= v->budget_mb;
 		}
 		if (need > W.memory_budget_mb) {
+			*short_of_room = *nvictims == max_victims && least_recent_idle(got) != NULL;
 			for (int i = 0; i < *nvictims; i++)
 				victims[i]->busy = false;
 			*nvictims = 0;
@@ -113,22 +118,38 @@ static struct instance *pick(const char *key, const struct runtime_def *rt, int 
 	return got;
 }
 
+#define FEW_VICTIMS 8  /* victims an acquisition has room for before it allocates */
+
 struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int memory_mb, enum acquired *how)
 {
-	/* As many victims as it takes, every idle instance at the most. */
-	struct instance **victims = xcalloc((size_t)W.max_instances, sizeof(*victims));
+	/*
+	 * As many victims as it takes, every idle instance at the most: a few on the
+	 * stack, and the whole array only when those were not enough.
+	 */
+	struct instance *few[FEW_VICTIMS], **victims = few;
+	int max_victims = W.max_instances < FEW_VICTIMS ? W.max_instances : FEW_VICTIMS;
 	struct instance *got;
 	struct timespec until;
 	int nvictims = 0;
+	bool short_of_room = false;
 
 	/* Without room now, wait a little for running instances to finish before giving up. */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ROOM_WAIT_MS / 1000;
 	*how = ACQ_NONE;
 	pthread_mutex_lock(&lock);
-	while ((got = pick(key, rt, memory_mb, how, victims, &nvictims, W.max_instances)) == NULL &&
-	       !W.stopping && pthread_cond_timedwait(&room, &lock, &until) == 0)
-		;
+	for (;;) {
+		got = pick(key, rt, memory_mb, how, victims, &nvictims, max_victims, &short_of_room);
+		if (got == NULL && short_of_room && victims == few) {
+			pthread_mutex_unlock(&lock);
+			victims = xcalloc((size_t)W.max_instances, sizeof(*victims));
+			max_victims = W.max_instances;
+			pthread_mutex_lock(&lock);
+			continue;
+		}
+		if (got != NULL || W.stopping || pthread_cond_timedwait(&room, &lock, &until) != 0)
+			break;
+	}
 	pthread_mutex_unlock(&lock);
 
 	for (int i = 0; i < nvictims; i++) {
@@ -136,7 +157,8 @@ struct instance *pool_acquire(const char *key, const struct runtime_def *rt, int
 		instance_stop(victims[i]);
 		pool_release(victims[i]);
 	}
-	free(victims);
+	if (victims != few)
+		free(victims);
 	if (*how == ACQ_NEW && got->live) {
 		log_debug("evicting idle instance %d (%s) for %s", got->slot, got->key, key);
 		instance_stop(got);

@@ -44,6 +44,10 @@ struct cgroup {
 	char pids[PATH_MAX];    /* v1 only */
 	char cpu[PATH_MAX];     /* v1 only */
 	bool created;
+	/* Figures read on every invocation, opened once (-1 when the host has no such file). */
+	int peak_fd;            /* memory.peak (v2), memory.max_usage_in_bytes (v1) */
+	int tasks_fd;           /* pids.current */
+	int tasks_peak_fd;      /* pids.peak */
 };
 
 /* Finds v1 or v2 under root and makes this runner's cgroups; CGROUP_NONE when it cannot. */
@@ -54,6 +58,11 @@ int cgroup_set_memory(struct cgroup *cg, int memory_mb);
 /* Opens the cgroup.procs files a child writes "0" into to join; -1 ends the list. */
 int cgroup_join_fds(const struct cgroup *cg, int fds[4]);
 long long cgroup_peak_bytes(const struct cgroup *cg);
+/*
+ * The tasks (processes and threads) in the cgroup now, and the most it has ever held
+ * (pids.current, pids.peak); -1 when the host cannot say.
+ */
+int cgroup_tasks(const struct cgroup *cg, long long *now, long long *peak);
 /* The processes in the cgroup, up to max; -1 when it cannot be read. */
 int cgroup_pids(const struct cgroup *cg, pid_t *out, int max);
 bool cgroup_oom_killed(const struct cgroup *cg);
@@ -62,27 +71,30 @@ void cgroup_destroy(struct cgroup *cg);
 
 /* One sandbox serving one function version, one invocation at a time. */
 struct instance {
+	/* What the pool looks at in every slot on every acquisition, first: one cache line. */
+	bool busy;
+	bool live;
+	bool spare;                /* booted ahead of need: no function loaded yet */
+	int budget_mb;             /* what the memory budget counts for it (under the pool's lock) */
+	const struct runtime_def *rt;
+	int64_t last_used_ms;      /* monotonic */
+	char key[96];              /* "fn_…@version" it serves */
 	int slot;
 	pid_t pid;                 /* the bwrap process */
 	pid_t init_pid;            /* bubblewrap's init inside the sandbox (host pid) */
 	pid_t runtime_pid;         /* the interpreter running the bootstrap (host pid) */
+	int runtime_task_fd;       /* its /proc task directory (its thread count); -1 if none */
 	int ctl_in, ctl_out;       /* frames to and from the bootstrap */
 	int out_fd;                /* the handler's stdout and stderr, one pipe */
 	struct linebuf ctl, out;
-	char key[96];              /* "fn_…@version" it serves */
+	struct buf frame, line;    /* the frame and the log line being taken, kept for the next */
 	char code_sha[65];         /* the digest of the code it runs from; "" for a spare */
 	char log_stream[160];      /* logStreamName: one stream per instance, as Lambda */
 	char label[96];            /* "name:v3", as runners report their containers */
-	const struct runtime_def *rt;
-	struct cgroup cg;
-	int64_t last_used_ms;      /* monotonic */
 	int memory_mb;             /* what its cgroup allows (its owner's to change) */
-	int budget_mb;             /* what the memory budget counts for it (under the pool's lock) */
-	bool busy;
-	bool live;
-	bool spare;                /* booted ahead of need: no function loaded yet */
 	bool staged;               /* its code is linked into its own task directory */
 	long invocations;
+	struct cgroup cg;
 };
 
 /* A log line an invocation produced. */

@@ -64,31 +64,58 @@ let meta = null;     // the load frame
 let handler = null;  // the user's function, once loaded
 let current = null;  // the running invocation's failWith(shape), for process-level errors
 
-// A blocking write on a Buffer so that frames of several MB go out whole and in order.
+// A blocking write so that frames of several MB go out whole and in order; line is the
+// frame with its newline. A short frame, nearly every one, is written as the string it
+// is, without a Buffer made for it.
 // fd 4 should be a blocking pipe; should it be non-blocking, wait a millisecond and retry.
+const SHORT_FRAME = 16384;
 const napCell = new Int32Array(new SharedArrayBuffer(4));
-function writeFrame(text) {
-  const buf = Buffer.from(text + '\n', 'utf8');
+function writeFrame(line) {
   let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(OUT_FD, buf, off, buf.length - off);
-    } catch (e) {
-      if (e.code !== 'EAGAIN') process.exit(1); // the worker is gone; nobody to answer
-      Atomics.wait(napCell, 0, 0, 1);
-    }
+  if (line.length <= SHORT_FRAME) {
+    off = writeSome(line);
+    if (off === Buffer.byteLength(line)) return;
+  }
+  const buf = Buffer.from(line, 'utf8');
+  while (off < buf.length) off += writeSome(buf, off);
+}
+
+// One write(2) of data (a string, or a Buffer from off): the bytes it took.
+function writeSome(data, off) {
+  try {
+    return typeof data === 'string' ? fs.writeSync(OUT_FD, data) : fs.writeSync(OUT_FD, data, off, data.length - off);
+  } catch (e) {
+    if (e.code !== 'EAGAIN') process.exit(1); // the worker is gone; nobody to answer
+    Atomics.wait(napCell, 0, 0, 1);
+    return 0;
   }
 }
 
 // Node's console is not synchronous on pipes after all: Node makes fds 1 and 2
 // non-blocking and queues whatever the pipe cannot take at once. A frame must not
 // overtake the logs written before it, so it waits until both queues are empty.
-function logsFlushed() {
-  return new Promise(function poll(resolve) {
-    // "> 0" rather than "=== 0": a stream some library put in their place may not count.
-    if (!(process.stdout.writableLength > 0 || process.stderr.writableLength > 0)) resolve();
-    else setTimeout(poll, 1, resolve);
-  });
+// "> 0" rather than "=== 0": a stream some library put in their place may not count.
+function logsQueued() {
+  return process.stdout.writableLength > 0 || process.stderr.writableLength > 0;
+}
+
+// Writes the answer to the frame being handled once the code running now has finished
+// and the logs are out (at the end of this turn when nothing is queued, the usual case,
+// else after polling), then handles the next frame.
+let answer = null;
+function answerWhenFlushed(text) {
+  answer = text;
+  queueMicrotask(flushAnswer);
+}
+function flushAnswer() {
+  if (logsQueued()) {
+    setTimeout(flushAnswer, 1);
+    return;
+  }
+  const text = answer;
+  answer = null;
+  writeFrame(text);
+  next();
 }
 
 function isError(e) {
@@ -125,11 +152,12 @@ function fault(errorType, errorMessage, stackTrace = []) {
   return { errorType, errorMessage, stackTrace };
 }
 
+// Frames are made as they are written: one line of JSON, with its newline.
 function errorFrame(requestId, shape) {
   const frame = { type: 'error' };
   if (requestId !== undefined) frame.requestId = requestId;
   frame.error = shape;
-  return JSON.stringify(frame);
+  return JSON.stringify(frame) + '\n';
 }
 
 function resultFrame(requestId, value) {
@@ -142,7 +170,7 @@ function resultFrame(requestId, value) {
   // Functions and symbols stringify to undefined; Lambda answers null for them.
   if (body === undefined) body = 'null';
   // Spliced rather than re-stringified: the body may be megabytes.
-  return `{"type":"result","requestId":${JSON.stringify(requestId)},"result":${body}}`;
+  return `{"type":"result","requestId":${JSON.stringify(requestId)},"result":${body}}\n`;
 }
 
 // Lambda's rule: the nearest package.json decides whether a .js file is an ES module.
@@ -192,77 +220,73 @@ async function resolveHandler(spec) {
   return fn;
 }
 
+// Answers with the ready or error frame.
 async function load(frame) {
   meta = frame;
   // Replace, not merge: bubblewrap leaves PWD behind, and the function sees only its own env.
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, frame.env || {});
-  let answer = '{"type":"ready"}';
+  let ready = '{"type":"ready"}\n';
   try {
     handler = await resolveHandler(String(frame.handler));
   } catch (shape) {
-    answer = errorFrame(undefined, shape); // resolveHandler throws nothing but protocol shapes
+    ready = errorFrame(undefined, shape); // resolveHandler throws nothing but protocol shapes
   }
-  await logsFlushed();
-  writeFrame(answer);
+  answerWhenFlushed(ready);
 }
 
-// Settles when the invocation has been answered. Every path into an answer goes through
-// succeed/fail, which let only the first one through: a handler may both resolve and
-// call back, and a stray callback may fire long after its invocation ended.
+// Every path into an answer goes through succeed/fail, which let only the first one
+// through: a handler may both resolve and call back, and a stray callback may fire long
+// after its invocation ended.
 function invoke(frame) {
-  return new Promise((settled) => {
-    const requestId = frame.requestId;
-    let answered = false;
-    const finish = (makeFrame) => {
-      if (answered) return;
-      answered = true;
-      if (current === failWith) current = null;
-      // Serialized now: code still running while the logs drain may mutate the result.
-      const text = makeFrame();
-      logsFlushed().then(() => {
-        writeFrame(text);
-        settled();
-      });
-    };
-    const succeed = (value) => finish(() => resultFrame(requestId, value));
-    const failWith = (shape) => finish(() => errorFrame(requestId, shape));
-    const fail = (err) => failWith(errorShape(err));
-    const callback = (err, value) => (err !== undefined && err !== null ? fail(err) : succeed(value));
-    current = failWith;
+  const requestId = frame.requestId;
+  let answered = false;
+  const finish = (ok, value) => {
+    if (answered) return;
+    answered = true;
+    if (current === failWith) current = null;
+    // Serialized now: code still running while the logs drain may mutate the result.
+    answerWhenFlushed(ok ? resultFrame(requestId, value) : errorFrame(requestId, value));
+  };
+  const succeed = (value) => finish(true, value);
+  const failWith = (shape) => finish(false, shape);
+  const fail = (err) => failWith(errorShape(err));
+  const callback = (err, value) => (err !== undefined && err !== null ? fail(err) : succeed(value));
+  current = failWith;
 
-    const deadline = Number(frame.deadlineMs);
-    const context = {
-      awsRequestId: requestId,
-      functionName: meta.functionName,
-      functionVersion: meta.functionVersion,
-      memoryLimitInMB: String(meta.memoryLimitInMB),
-      logGroupName: meta.logGroupName,
-      logStreamName: meta.logStreamName,
-      invokedFunctionArn: frame.invokedFunctionArn,
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      succeed,
-      fail,
-      done: callback,
-    };
+  // No timer of its own: the worker ends an invocation at its deadline.
+  const deadline = Number(frame.deadlineMs);
+  const context = {
+    awsRequestId: requestId,
+    functionName: meta.functionName,
+    functionVersion: meta.functionVersion,
+    memoryLimitInMB: String(meta.memoryLimitInMB),
+    logGroupName: meta.logGroupName,
+    logStreamName: meta.logStreamName,
+    invokedFunctionArn: frame.invokedFunctionArn,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    succeed,
+    fail,
+    done: callback,
+  };
 
-    let returned;
-    try {
-      returned = handler(frame.event, context, callback);
-    } catch (e) {
-      fail(e);
-      return;
-    }
+  let returned;
+  try {
+    returned = handler(frame.event, context, callback);
     if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') &&
         typeof returned.then === 'function') {
       // Promise.resolve adopts the thenable in a later job, so a throwing then() rejects.
       Promise.resolve(returned).then(succeed, fail);
-    } else if (handler.length < 3) {
-      succeed(returned);
+      return;
     }
-    // Otherwise the handler answers through callback or context.succeed/fail/done.
-  });
+  } catch (e) {
+    // The handler threw, or reading its answer's then did.
+    fail(e);
+    return;
+  }
+  if (handler.length < 3) succeed(returned);
+  // Otherwise the handler answers through callback or context.succeed/fail/done.
 }
 
 // Errors that escape the handler's own promise chain end the running invocation; with
@@ -300,16 +324,38 @@ function unreadable(bytes, e) {
     if (found) requestId = found[1];
   }
   const shape = fault('Runtime.UnmarshalError', `Unable to unmarshal input: ${describe(e && e.message)}`);
-  queue = queue.then(async () => {
-    await logsFlushed();
-    writeFrame(errorFrame(requestId, shape));
-  });
+  serially({ type: 'unreadable', text: errorFrame(requestId, shape) });
 }
 
 // Frames are handled strictly one after another: an invocation must be answered before
-// the next frame is looked at.
+// the next frame is looked at. Each is handled in a microtask (a handler runs as it would
+// after an await, as on Lambda); its answer, once written, calls next.
+const waiting = [];
+let running = false;
+function serially(frame) {
+  waiting.push(frame);
+  if (!running) {
+    running = true;
+    queueMicrotask(next);
+  }
+}
+function next() {
+  const frame = waiting.shift();
+  if (frame === undefined) {
+    running = false;
+  } else if (frame.type === 'invoke') {
+    // An invoke after a failed load, or a second load, has no meaning; the worker sends neither.
+    if (handler) invoke(frame);
+    else next();
+  } else if (frame.type === 'load') {
+    if (meta) next();
+    else load(frame);
+  } else {
+    answerWhenFlushed(frame.text); // the answer to an unreadable frame
+  }
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-let queue = Promise.resolve();
 function dispatch(bytes) {
   let frame;
   try {
@@ -318,13 +364,10 @@ function dispatch(bytes) {
     unreadable(bytes, e);
     return;
   }
-  if (!frame || typeof frame !== 'object') return;
-  // A second load, or an invoke after a failed load, has no meaning; the worker sends neither.
-  if (frame.type === 'load') queue = queue.then(() => (meta ? undefined : load(frame)));
-  else if (frame.type === 'invoke') queue = queue.then(() => (handler ? invoke(frame) : undefined));
+  if (frame && typeof frame === 'object' && (frame.type === 'invoke' || frame.type === 'load')) serially(frame);
 }
 
-writeFrame(JSON.stringify({ type: 'boot', runtimeVersion: process.version }));
+writeFrame(JSON.stringify({ type: 'boot', runtimeVersion: process.version }) + '\n');
 
 // A net.Socket reads the pipe through the event loop rather than tying up a thread-pool
 // thread, which the handler's fs and crypto calls would otherwise be short of.
@@ -334,9 +377,14 @@ input.on('data', (chunk) => {
   let start = 0;
   let nl;
   while ((nl = chunk.indexOf(10, start)) !== -1) {
-    partial.push(chunk.subarray(start, nl));
-    dispatch(Buffer.concat(partial));
-    partial = [];
+    // A frame that came in one chunk, the usual case, is read where it lies.
+    if (partial.length === 0) {
+      dispatch(chunk.subarray(start, nl));
+    } else {
+      partial.push(chunk.subarray(start, nl));
+      dispatch(Buffer.concat(partial));
+      partial = [];
+    }
     start = nl + 1;
   }
   if (start < chunk.length) partial.push(chunk.subarray(start));

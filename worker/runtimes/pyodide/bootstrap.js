@@ -43,6 +43,18 @@ function writeAll(fd, buf) {
   return buf.length;
 }
 
+// A frame and its newline: one writev(2) when the pipe takes them whole.
+function writeLine(fd, data) {
+  let done = 0;
+  try {
+    done = fs.writevSync(fd, [data, NEWLINE]);
+  } catch (e) {
+    if (e.code !== 'EAGAIN') process.exit(1); // the worker is gone; nobody to answer
+  }
+  if (done < data.length) writeAll(fd, data.subarray(done));
+  if (done <= data.length) writeAll(fd, NEWLINE);
+}
+
 function readSnapshot() {
   try {
     return fs.readFileSync(path.join(ROOT, SNAPSHOT));
@@ -74,12 +86,12 @@ async function boot() {
     'spec.loader.exec_module(serve)\n' +
     'serve.start',
     { globals: py.toPy({}) });
-  // serve.py sends Python bytes: written straight from WebAssembly memory, never copied.
+  // serve.py sends Python bytes: written straight from WebAssembly memory, never copied,
+  // with the newline in the same write.
   const take = start((bytes) => {
     const view = bytes.getBuffer('u8');
     try {
-      writeAll(OUT_FD, view.data);
-      writeAll(OUT_FD, NEWLINE);
+      writeLine(OUT_FD, view.data);
     } finally {
       view.release();
     }
@@ -105,9 +117,15 @@ function serveFrames(take) {
     let start = 0;
     let nl;
     while ((nl = chunk.indexOf(10, start)) !== -1) {
-      partial.push(chunk.subarray(start, nl));
-      const line = Buffer.concat(partial);
-      partial = [];
+      let line;
+      // A frame that came in one chunk, the usual case, is read where it lies.
+      if (partial.length === 0) {
+        line = chunk.subarray(start, nl);
+      } else {
+        partial.push(chunk.subarray(start, nl));
+        line = Buffer.concat(partial);
+        partial = [];
+      }
       start = nl + 1;
       try {
         // A plain Uint8Array: Pyodide converts no Buffer.

@@ -49,8 +49,17 @@ class MarkedStream:
 
 def flush_logs():
     # The worker must find every log byte of an invocation in its pipes before the frame
-    # that ends it. The handler may have swapped sys.stdout, so flush the originals too.
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+    # that ends it. The handler may have swapped sys.stdout, so flush the originals too;
+    # while it has not, they are the same two streams (the marking wrapper keeps nothing
+    # of its own, and is flushed by flushing what it wraps).
+    out, err = sys.stdout, sys.stderr
+    if type(err) is MarkedStream:
+        err = err._stream
+    if sys.__stdout__ is out and sys.__stderr__ is err:
+        streams = (out, err)
+    else:
+        streams = (out, err, sys.__stdout__, sys.__stderr__)
+    for stream in streams:
         try:
             stream.flush()
         except Exception:
@@ -59,7 +68,19 @@ def flush_logs():
 
 def write_frame(text):
     flush_logs()
-    view = memoryview((text + "\n").encode("utf-8"))
+    data = (text + "\n").encode("utf-8")
+    try:
+        n = os.write(OUT_FD, data)
+    except BlockingIOError:
+        n = 0
+    except OSError:
+        os._exit(1)  # the worker is gone; nobody is left to answer
+    if n < len(data):
+        write_rest(memoryview(data)[n:])
+
+
+def write_rest(view):
+    """The rest of a frame a first write took only part of (a pipe made non-blocking)."""
     while view:
         try:
             n = os.write(OUT_FD, view)
@@ -175,6 +196,10 @@ class Context:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
+# What json.dumps(value, allow_nan=False) would make a new encoder for at every call.
+RESULT_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
 def invoke(handler, meta, frame):
     request_id = frame.get("requestId")
     try:
@@ -190,7 +215,7 @@ def invoke(handler, meta, frame):
         return
     try:
         # NaN and Infinity are not JSON; the worker's parser would reject the whole frame.
-        body = json.dumps(result, allow_nan=False)
+        body = RESULT_ENCODER.encode(result)
     except Exception as e:
         send_error(request_id, fault("Runtime.MarshalError",
                                      "Unable to marshal response: " + safe_str(e)))
@@ -247,9 +272,12 @@ class Server:
             return
         if not isinstance(frame, dict):
             return
+        kind = frame.get("type")
+        if kind == "invoke" and self.handler is not None:
+            invoke(self.handler, self.meta, frame)
         # A second load, or an invoke after a failed load, has no meaning; the worker
         # sends neither.
-        if frame.get("type") == "load" and self.meta is None:
+        elif kind == "load" and self.meta is None:
             self.meta = frame
             install_env(frame.get("env"))
             forget_task_listing()
@@ -259,8 +287,6 @@ class Server:
                 send_error(None, e.shape)
                 return
             write_frame('{"type":"ready"}')
-        elif frame.get("type") == "invoke" and self.handler is not None:
-            invoke(self.handler, self.meta, frame)
 
 
 def main():
