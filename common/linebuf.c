@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,13 +101,24 @@ bool linebuf_rest(struct linebuf *lb, struct buf *out)
 	return true;
 }
 
-int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono)
+int frame_writev_all(int fd, struct iovec *iov, int n, int64_t deadline_mono)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		if (iov->iov_len == 0) {
+			iov++, n--;
+			continue;
+		}
+		ssize_t w = writev(fd, iov, n);
 		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
+			/* Past what went out: whole pieces, then into the one it stopped in. */
+			for (size_t done = (size_t)w; n > 0 && done > 0;) {
+				size_t k = done < iov->iov_len ? done : iov->iov_len;
+				iov->iov_base = (char *)iov->iov_base + k;
+				iov->iov_len -= k;
+				done -= k;
+				if (iov->iov_len == 0)
+					iov++, n--;
+			}
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
@@ -121,4 +133,10 @@ int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono)
 			return -1;
 	}
 	return 0;
+}
+
+int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono)
+{
+	struct iovec iov = { (void *)p, n };
+	return frame_writev_all(fd, &iov, 1, deadline_mono);
 }

@@ -29,5 +29,8 @@ bool linebuf_next(struct linebuf *lb, struct buf *out);
 bool linebuf_rest(struct linebuf *lb, struct buf *out);
 /* Writes all of p, waiting for room until deadline_mono (mono_ms); -1 past it or on error. */
 int frame_write_all(int fd, const char *p, size_t n, int64_t deadline_mono);
+struct iovec;
+/* The same for pieces, with one writev(2) when the descriptor takes them all (iov is consumed). */
+int frame_writev_all(int fd, struct iovec *iov, int n, int64_t deadline_mono);
 
 #endif

@@ -19,28 +19,8 @@ int link_send(int fd, enum link_frame type, const char *text, size_t len, int64_
 {
 	char head[2] = { (char)type, ' ' };
 	struct iovec iov[3] = { { head, 2 }, { (void *)text, len }, { "\n", 1 } };
-	size_t total = 3 + len;
 
-	/* Nearly always one call; what a full socket leaves is written piece by piece. */
-	ssize_t w;
-	do
-		w = writev(fd, iov, 3);
-	while (w < 0 && errno == EINTR);
-	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		return -1;
-	size_t done = w < 0 ? 0 : (size_t)w;
-	if (done == total)
-		return 0;
-	for (int i = 0; i < 3; i++) {
-		if (done >= iov[i].iov_len) {
-			done -= iov[i].iov_len;
-			continue;
-		}
-		if (frame_write_all(fd, (const char *)iov[i].iov_base + done, iov[i].iov_len - done, deadline_mono) != 0)
-			return -1;
-		done = 0;
-	}
-	return 0;
+	return frame_writev_all(fd, iov, 3, deadline_mono);
 }
 
 /* Waits for a non-blocking connect to finish; 0 when connected. */

@@ -576,41 +576,6 @@ int instance_adopt(struct instance *in, const struct job *j, const char *code_di
 	return rc;
 }
 
-/* Writes the pieces whole, with one writev(2) when the pipe takes them; as frame_write_all. */
-static int writev_all(int fd, struct iovec *iov, int n, int64_t deadline_mono)
-{
-	while (n > 0) {
-		if (iov->iov_len == 0) {
-			iov++, n--;
-			continue;
-		}
-		ssize_t w = writev(fd, iov, n);
-		if (w > 0) {
-			/* Past what went out: whole pieces, then into the one it stopped in. */
-			for (size_t done = (size_t)w; n > 0 && done > 0;) {
-				size_t k = done < iov->iov_len ? done : iov->iov_len;
-				iov->iov_base = (char *)iov->iov_base + k;
-				iov->iov_len -= k;
-				done -= k;
-				if (iov->iov_len == 0)
-					iov++, n--;
-			}
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-		int64_t left = deadline_mono - mono_ms();
-		if (left <= 0)
-			return -1;
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * Sends the invoke frame: its head, then the event as the JSON text it already is,
  * then its end, in one write and without copying the event.
@@ -633,7 +598,7 @@ static int send_invoke(struct instance *in, const struct job *j, int64_t deadlin
 		{ (void *)event, strlen(event) },
 		{ (void *)"}\n", 2 },
 	};
-	return writev_all(in->ctl_in, iov, 3, deadline);
+	return frame_writev_all(in->ctl_in, iov, 3, deadline);
 }
 
 /* Reads a result or error frame of this invocation into the outcome. */
