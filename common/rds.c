@@ -165,6 +165,20 @@ int rds_append(struct rds *r, const char *fmt, ...)
 	return rc == REDIS_OK ? 0 : -1;
 }
 
+int rds_flush(struct rds *r)
+{
+	int done = 0;
+
+	if (r->ctx == NULL)
+		return -1;
+	while (!done)
+		if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+			drop(r);
+			return -1;
+		}
+	return 0;
+}
+
 redisReply *rds_reply(struct rds *r)
 {
 	void *rep = NULL;

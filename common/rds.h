@@ -32,6 +32,8 @@ redisReply *rds_eval(struct rds *r, const char *script, const char *fmt, ...);
 /* Pipelining: queue commands, then read their replies in order. */
 int rds_append(struct rds *r, const char *fmt, ...);
 redisReply *rds_reply(struct rds *r);
+/* Sends what was appended without waiting for the replies (rds_reply reads them later). */
+int rds_flush(struct rds *r);
 /* Socket read timeout for the next commands (blocking pops need a long one). */
 void rds_set_timeout(struct rds *r, int ms);
 const char *rds_error(const struct rds *r);

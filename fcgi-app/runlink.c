@@ -54,6 +54,7 @@ struct link {
 	bool listed;                /* in the registry at the last look */
 	unsigned seen;              /* the look it was last seen in */
 	bool connect_failed;        /* the last attempt failed (the registry thread's alone) */
+	bool ready;                 /* the runner has answered with its state: it took the token */
 	bool draining;
 	int inflight;               /* this process's jobs on it */
 	int busy, slots;            /* as the runner last said */
@@ -224,7 +225,7 @@ static void idle_set(struct link *l, const char *key, int n)
 
 static bool usable(const struct link *l, const char *runtime)
 {
-	return l->fd >= 0 && l->listed && !l->draining && has_runtime(l, runtime);
+	return l->fd >= 0 && l->ready && l->listed && !l->draining && has_runtime(l, runtime);
 }
 
 /*
@@ -299,6 +300,7 @@ static int send_job(struct pending *p, int *skip, int *nskip)
 			p->gen = links[i].gen;
 		}
 		int fd = i >= 0 ? links[i].fd : -1;
+		unsigned gen = i >= 0 ? links[i].gen : 0;
 		pthread_mutex_unlock(&links_lock);
 		if (i < 0)
 			break;
@@ -306,15 +308,23 @@ static int send_job(struct pending *p, int *skip, int *nskip)
 		skip[(*nskip)++] = i;
 		/* In the table before it is sent: the answer can come before the write returns. */
 		pending_add(p);
+		/*
+		 * The reader closes a dead link's descriptor under wlock, after marking it gone:
+		 * under wlock, a descriptor still the link's is still open, not a reused number.
+		 */
 		pthread_mutex_lock(&links[i].wlock);
-		rc = link_send(fd, LINK_JOB, text, strlen(text), mono_ms() + LINK_SEND_MS);
+		pthread_mutex_lock(&links_lock);
+		bool same = links[i].fd == fd && links[i].gen == gen;
+		pthread_mutex_unlock(&links_lock);
+		rc = same ? link_send(fd, LINK_JOB, text, strlen(text), mono_ms() + LINK_SEND_MS) : -1;
+		if (rc != 0 && same)
+			shutdown(fd, SHUT_RDWR);  /* its reader fails what it had */
 		pthread_mutex_unlock(&links[i].wlock);
 		if (rc == 0)
 			break;
-		/* The link broke: its reader fails what it had; this one goes elsewhere if still ours. */
-		shutdown(fd, SHUT_RDWR);
+		/* Not sent: it goes elsewhere, unless the broken link's reader took it and answered it already. */
 		if (pending_take(rid) == NULL) {
-			rc = 0;  /* its reader took it and answered it already */
+			rc = 0;
 			break;
 		}
 		pthread_mutex_lock(&links_lock);
@@ -380,7 +390,8 @@ static void on_refused(int li, const char *text, size_t len)
 		log_fields(TFLOG_INFO, "a runner refused an invocation", "requestId", p->j.request_id, "runner",
 		           links[li].id, "reason", jstr(o, "reason"), NULL);
 		pthread_mutex_lock(&links_lock);
-		links[li].inflight--;
+		if (p->link >= 0)
+			links[p->link].inflight--;
 		pthread_mutex_unlock(&links_lock);
 		p->link = -1;
 		int skip[LINK_TRIES] = { li };
@@ -403,6 +414,7 @@ static void on_state(int li, const char *text, size_t len)
 	l->busy = (int)jint(o, "busy", 0);
 	l->slots = (int)jint(o, "slots", 1);
 	l->draining = jbool(o, "draining", false);
+	l->ready = true;
 	/* The runner's own count replaces every guess made since. */
 	l->nidle = 0;
 	json_object *idle = jget(o, "idle");
@@ -486,7 +498,9 @@ static void *reader_main(void *arg)
 	char id[sizeof(l->id)];
 	snprintf(id, sizeof(id), "%s", l->id);
 	pthread_mutex_unlock(&links_lock);
+	pthread_mutex_lock(&links[ra.link].wlock);  /* no writer holds the number when it is freed */
 	close(ra.fd);
+	pthread_mutex_unlock(&links[ra.link].wlock);
 	/* What it was running is lost with it: its callers hear so now, not at their timeout. */
 	struct pending *lost = pending_take_all(on_link, &ra);
 	if (lost)
@@ -524,6 +538,7 @@ static void connect_link(int i, const char *addr, const char *token)
 	l->busy = 0;
 	l->nidle = 0;
 	l->draining = false;
+	l->ready = false;  /* until the runner's first state frame: it took the token */
 	pthread_mutex_unlock(&links_lock);
 	struct reader_arg *ra = xcalloc(1, sizeof(*ra));
 	*ra = (struct reader_arg){ i, gen, fd };
@@ -534,7 +549,14 @@ static void connect_link(int i, const char *addr, const char *token)
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	if (pthread_create(&t, &attr, reader_main, ra) != 0) {
 		free(ra);
-		shutdown(fd, SHUT_RDWR);
+		pthread_mutex_lock(&links_lock);
+		if (l->gen == gen)
+			l->fd = -1;
+		pthread_mutex_unlock(&links_lock);
+		pthread_mutex_lock(&l->wlock);
+		close(fd);
+		pthread_mutex_unlock(&l->wlock);
+		return;
 	}
 	pthread_attr_destroy(&attr);
 	log_fields(TFLOG_INFO, "linked to a runner", "runner", l->id, "address", addr, NULL);
@@ -614,8 +636,12 @@ static void refresh(struct rds *rds)
 	freeReplyObject(ids);
 	/* Only now: a request meanwhile still sees the runners of the last look. */
 	pthread_mutex_lock(&links_lock);
-	for (int i = 0; i < nlinks; i++)
+	for (int i = 0; i < nlinks; i++) {
 		links[i].listed = links[i].seen == round;
+		/* Gone from the registry (no heartbeat for 15 s: a frozen or lost host): its callers hear it now. */
+		if (!links[i].listed && links[i].fd >= 0)
+			shutdown(links[i].fd, SHUT_RDWR);
+	}
 	pthread_mutex_unlock(&links_lock);
 }
 

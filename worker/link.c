@@ -35,6 +35,7 @@
 #define LINK_BACKLOG 128
 #define LINK_WRITE_MS 2000       /* an answer a tf-api does not read within this is dropped with its link */
 #define LINK_CONNS_MAX 256       /* tf-api processes at once; more are refused */
+#define LINK_HELLO_S 5           /* a new link must say the token within this */
 
 /* One connected tf-api process. */
 struct lconn {
@@ -175,6 +176,8 @@ static int on_frame(struct lconn *c, const char *line, size_t len)
 		if (line[0] != LINK_HELLO || len - 2 != strlen(token) || memcmp(line + 2, token, len - 2) != 0)
 			return -1;
 		c->ready = true;
+		struct timeval forever = { 0, 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof(forever));
 		char *text = state_text();
 		conn_send(c, LINK_STATE, text);
 		free(text);
@@ -235,6 +238,9 @@ static void accept_one(int lfd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  /* fails harmlessly on a unix socket */
 	struct timeval tv = { .tv_sec = LINK_WRITE_MS / 1000, .tv_usec = 0 };
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* A connection that does not say the token soon is dropped: it holds a slot and a buffer. */
+	struct timeval hello = { .tv_sec = LINK_HELLO_S, .tv_usec = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &hello, sizeof(hello));
 	int slot = -1;
 	pthread_mutex_lock(&conns_lock);
 	for (int i = 0; i < LINK_CONNS_MAX && slot < 0; i++)

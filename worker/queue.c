@@ -79,13 +79,12 @@ int run_job(struct db *db, const struct job *j, struct outcome *oc, struct log_l
 
 /*
  * What a finished synchronous invocation leaves to write: its record for the
- * recorder and the give-back of its concurrency places. The dispatcher answers
- * its caller first and hands these to the publisher, which writes all that has
- * gathered in one pipeline: under load, one round trip serves many invocations.
+ * recorder. The dispatcher answers its caller first and hands it to the
+ * publisher, which writes all that has gathered in one pipeline: under load, one
+ * round trip serves many invocations.
  */
 struct pub_item {
 	char *record;
-	struct job j;  /* the ids and limits conc_give_back reads; no env, no payload */
 	struct pub_item *next;
 };
 
@@ -93,15 +92,12 @@ static pthread_mutex_t pub_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pub_cond = PTHREAD_COND_INITIALIZER;
 static struct pub_item *pub_head, *pub_tail;
 
-/* Hands the publisher a record (NULL: only the places to give back). */
-static void publish_later(const struct job *j, char *record)
+/* Hands the publisher a record. */
+static void publish_later(char *record)
 {
 	struct pub_item *it = xcalloc(1, sizeof(*it));
 
 	it->record = record;
-	it->j = *j;
-	it->j.env = NULL;
-	it->j.payload = NULL;
 	pthread_mutex_lock(&pub_lock);
 	/* Woken only for the first: what comes while it writes waits for its next pipeline. */
 	if (pub_tail) {
@@ -159,11 +155,8 @@ void *publisher_main(void *arg)
 			nanosleep(&(struct timespec){ 0, PUBLISH_GATHER_MS * 1000000L }, NULL);
 		all = gather_more(all);
 		int queued = 0;
-		for (struct pub_item *it = all; it; it = it->next) {
-			if (it->record)
-				queued += rds_append(rds, "XADD %s * r %b", TF_KEY_RECORDS, it->record, strlen(it->record)) == 0;
-			queued += conc_give_back(rds, &it->j);
-		}
+		for (struct pub_item *it = all; it; it = it->next)
+			queued += rds_append(rds, "XADD %s * r %b", TF_KEY_RECORDS, it->record, strlen(it->record)) == 0;
 		for (int i = 0; i < queued; i++) {
 			redisReply *rep = rds_reply(rds);
 			if (!rds_ok(rep))
@@ -190,10 +183,32 @@ void outcome_begin(const struct job *j, struct outcome *oc)
 	oc->started_ms = now_ms();
 }
 
+/*
+ * Sends the give-back of the job's concurrency places before its caller is answered,
+ * so that the caller's next invocation finds them free; the replies are read after
+ * (read_given_back), off the caller's wait.
+ */
+static int give_back_sent(struct rds *rds, const struct job *j)
+{
+	int n = conc_give_back(rds, j);
+	if (n > 0 && rds_flush(rds) != 0) {
+		log_error("giving back the places of %s: %s", j->request_id, rds_error(rds));
+		return 0;
+	}
+	return n;
+}
+
+static void read_given_back(struct rds *rds, int n)
+{
+	for (int i = 0; i < n; i++)
+		freeReplyObject(rds_reply(rds));
+}
+
 void *dispatcher_main(void *arg)
 {
 	(void)arg;
 	struct db *db = db_open(&W.dbc);
+	struct rds *rds = rds_open(&W.rdc);
 
 	/* A drain ends when nothing is queued or running any more (main.c waits for it). */
 	while (!W.stopping) {
@@ -204,8 +219,8 @@ void *dispatcher_main(void *arg)
 		if (now_ms() > j->wait_until_ms) {
 			/* Its caller has given up; running it now would only bill for nothing. */
 			log_warn("job %s expired before it could run", j->request_id);
+			read_given_back(rds, give_back_sent(rds, j));
 			link_refuse(it, "expired");
-			publish_later(j, NULL);
 			link_done(it);
 			continue;
 		}
@@ -222,13 +237,16 @@ void *dispatcher_main(void *arg)
 			continue;
 		}
 		snprintf(key, sizeof(key), "%s@%d", j->function_id, j->version);
+		int sent = give_back_sent(rds, j);
 		link_answer(it, &oc, pool_idle(key));
+		read_given_back(rds, sent);
 		log_invocation(j, &oc);
-		publish_later(j, record_json(j, &oc, &logs));
+		publish_later(record_json(j, &oc, &logs));
 		link_done(it);
 		log_lines_free(&logs);
 		outcome_free(&oc);
 	}
+	rds_close(rds);
 	db_close(db);
 	return NULL;
 }
