@@ -11,8 +11,10 @@
 
 #include "linebuf.h"
 #include "timefmt.h"
+#include "xalloc.h"
 
 #define READ_CHUNK 65536
+#define LINEBUF_READ_MIN 16384  /* the least room a read is given */
 
 void linebuf_init(struct linebuf *lb, size_t max)
 {
@@ -46,24 +48,36 @@ int linebuf_fill(struct linebuf *lb, int fd)
 	return 0;
 }
 
-int linebuf_read(struct linebuf *lb, int fd)
+int linebuf_read(struct linebuf *lb, int fd, bool once)
 {
-	char chunk[READ_CHUNK];
-	size_t want = lb->max - lb->b.len < sizeof(chunk) ? lb->max - lb->b.len : sizeof(chunk);
-
-	if (want == 0)
-		return 0;
-	for (;;) {
-		ssize_t n = read(fd, chunk, want);
+	while (lb->b.len < lb->max) {
+		/* Room for at least LINEBUF_READ_MIN bytes, and the NUL after them. */
+		if (lb->b.cap < lb->b.len + LINEBUF_READ_MIN + 1) {
+			size_t cap = lb->b.cap ? lb->b.cap : 256;
+			while (cap < lb->b.len + LINEBUF_READ_MIN + 1)
+				cap *= 2;
+			lb->b.data = xrealloc(lb->b.data, cap);
+			lb->b.cap = cap;
+		}
+		size_t want = lb->b.cap - lb->b.len - 1;
+		if (want > lb->max - lb->b.len)
+			want = lb->max - lb->b.len;
+		ssize_t n = read(fd, lb->b.data + lb->b.len, want);
 		if (n > 0) {
-			buf_append(&lb->b, chunk, (size_t)n);
-			return 0;
+			lb->b.len += (size_t)n;
+			lb->b.data[lb->b.len] = '\0';
+			if (once || (size_t)n < want)
+				return 0;
+			continue;
 		}
 		if (n == 0)
 			return 1;
-		if (errno != EINTR)
-			return -1;
+		if (errno == EINTR)
+			continue;
+		/* A blocking socket's receive timeout (EAGAIN) ends its wait as an error. */
+		return !once && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
 	}
+	return 0;
 }
 
 static void take(struct linebuf *lb, size_t n, size_t skip, struct buf *out)

@@ -18,8 +18,13 @@ void linebuf_init(struct linebuf *lb, size_t max);
 void linebuf_free(struct linebuf *lb);
 /* Reads what the fd has, up to the bound; 0 on data or EAGAIN, 1 at end of file, -1 on error. */
 int linebuf_fill(struct linebuf *lb, int fd);
-/* One read of a blocking fd, up to the bound: 0 on data, 1 at end of file, -1 on error. */
-int linebuf_read(struct linebuf *lb, int fd);
+/*
+ * Reads into the buffer in place, up to the bound: once, one read of a blocking
+ * descriptor (its receive timeout is an error); else what a poll announced on a
+ * pipe, which a read that leaves room has emptied. 0 on data (or EAGAIN, not
+ * once), 1 at end of file, -1 on error.
+ */
+int linebuf_read(struct linebuf *lb, int fd, bool once);
 /*
  * Takes the next line (without its newline) into out; false if none is whole.
  * A line longer than the bound comes out cut, with lb->overflow set.

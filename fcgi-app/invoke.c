@@ -6,7 +6,6 @@
  * committed to MariaDB and queued on the durable stream.
  */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -469,7 +469,7 @@ static void *reader_main(void *arg)
 	free(arg);
 	linebuf_init(&lb, TF_LINK_MAX_FRAME);
 	for (bool open = true; open;) {
-		int rc = linebuf_read(&lb, ra.fd);
+		int rc = linebuf_read(&lb, ra.fd, true);
 		while (open && linebuf_next(&lb, &line)) {
 			if (lb.overflow || line.len < 2) {
 				open = false;

@@ -33,7 +33,6 @@
 #define EXIT_GRACE_MS 200   /* for an exiting runtime to be reaped with its own status */
 #define MAX_SANDBOX_PIDS 256
 #define TF_FRAME_KEEP 65536  /* the frame buffer an idle instance keeps */
-#define READ_MIN 16384       /* the least room a read of a pipe is given */
 
 enum wait_kind { W_FRAME, W_TIMEOUT, W_EOF, W_OVERFLOW };
 
@@ -82,43 +81,6 @@ static void log_line(struct log_lines *logs, const struct buf *line)
 }
 
 /*
- * Reads what a poll announced on fd into the line buffer, in place: a pipe gives all it
- * holds up to the room a read offers, so a read that took less than that emptied it,
- * and only one that filled the room is followed by another. 0 on data or EAGAIN, 1 at
- * end of file, -1 on error, as linebuf_fill, which reads on until EAGAIN.
- */
-static int fill_announced(struct linebuf *lb, int fd)
-{
-	while (lb->b.len < lb->max) {
-		/* Room for at least READ_MIN bytes, and the NUL after them. */
-		if (lb->b.cap < lb->b.len + READ_MIN + 1) {
-			size_t cap = lb->b.cap ? lb->b.cap : 256;
-			while (cap < lb->b.len + READ_MIN + 1)
-				cap *= 2;
-			lb->b.data = xrealloc(lb->b.data, cap);
-			lb->b.cap = cap;
-		}
-		size_t want = lb->b.cap - lb->b.len - 1;
-		if (want > lb->max - lb->b.len)
-			want = lb->max - lb->b.len;
-		ssize_t n = read(fd, lb->b.data + lb->b.len, want);
-		if (n > 0) {
-			lb->b.len += (size_t)n;
-			lb->b.data[lb->b.len] = '\0';
-			if ((size_t)n < want)
-				return 0;
-			continue;
-		}
-		if (n == 0)
-			return 1;
-		if (errno == EINTR)
-			continue;
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-	}
-	return 0;
-}
-
-/*
  * Moves the lines the log pipe holds into the logs: all of them up to EAGAIN or end
  * of file with drain, else what a poll announced. Returns 1 at end of file.
  */
@@ -129,7 +91,7 @@ static int pump_output(struct instance *in, struct log_lines *logs, bool drain)
 
 	/* A fill that stopped at the bound left the rest in the pipe: read on until one does not. */
 	do {
-		rc = in->out_fd < 0 ? 1 : drain ? linebuf_fill(&in->out, in->out_fd) : fill_announced(&in->out, in->out_fd);
+		rc = in->out_fd < 0 ? 1 : drain ? linebuf_fill(&in->out, in->out_fd) : linebuf_read(&in->out, in->out_fd, false);
 		full = in->out.b.len >= in->out.max;
 		while (linebuf_next(&in->out, &in->line))
 			log_line(logs, &in->line);
@@ -174,7 +136,7 @@ static enum wait_kind wait_frame(struct instance *in, int64_t deadline, struct l
 		if (p[1].revents && pump_output(in, logs, false))
 			out_open = false;
 		if (p[0].revents) {
-			int rc = fill_announced(&in->ctl, in->ctl_out);
+			int rc = linebuf_read(&in->ctl, in->ctl_out, false);
 			if (rc != 0 && !linebuf_next(&in->ctl, frame))
 				return W_EOF;
 			if (rc != 0)

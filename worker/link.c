@@ -209,7 +209,7 @@ static void *reader_main(void *arg)
 
 	linebuf_init(&lb, TF_LINK_MAX_FRAME);
 	for (bool open = true; open;) {
-		int rc = linebuf_read(&lb, c->fd);
+		int rc = linebuf_read(&lb, c->fd, true);
 		while (open && linebuf_next(&lb, &line))
 			open = !lb.overflow && on_frame(c, line.data, line.len) == 0;
 		if (rc != 0)
